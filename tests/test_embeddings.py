@@ -1,0 +1,51 @@
+"""The embedding helper: the shipped MiniLM weights, batching and mean pooling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import embeddings
+from embeddings import DEFAULT_MODEL, embed_texts, load_encoder
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder(DEFAULT_MODEL)
+
+
+def test_minilm_weights_are_verified():
+    assert (embeddings.minilm_dir() / "model.safetensors").is_file()
+
+
+def test_corrupt_weights_are_refused(monkeypatch):
+    monkeypatch.setattr(embeddings, "MINILM_SHA256", "0" * 64)
+    with pytest.raises(RuntimeError, match="does not match SHA-256"):
+        embeddings.minilm_dir()
+
+
+def test_other_model_names_pass_through():
+    assert embeddings.resolve_model("bert-base-uncased") == "bert-base-uncased"
+
+
+def test_rows_follow_input_order_whatever_the_batching(encoder):
+    texts = [
+        "sunny and warm, lovely",
+        "rain again.",
+        "I hate this cold wet weather so much!!",
+        "ok",
+    ]
+    one_batch = embed_texts(texts, *encoder, batch_size=8)
+    one_by_one = embed_texts(texts, *encoder, batch_size=1)
+    assert one_batch.shape == (4, 384) and one_batch.dtype == np.float32
+    np.testing.assert_allclose(one_batch, one_by_one, atol=1e-5)
+    reversed_rows = embed_texts(texts[::-1], *encoder, batch_size=3)[::-1]
+    np.testing.assert_allclose(one_batch, reversed_rows, atol=1e-5)
+
+
+def test_similar_texts_are_closer(encoder):
+    a, b, c = embed_texts(
+        ["What a sunny day", "Such a sunny day", "My tax return is due"], *encoder
+    )
+    cos = lambda u, v: u @ v / np.linalg.norm(u) / np.linalg.norm(v)  # noqa: E731
+    assert cos(a, b) > cos(a, c)
