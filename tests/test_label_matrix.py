@@ -1,0 +1,61 @@
+"""The vectorized crowd label matrix equals what Snorkel's per-worker LFs produce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from snorkel.labeling import LabelingFunction, PandasLFApplier
+
+from data import load_data
+from label_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
+
+
+def vote_if(x, answers: dict, label: int) -> int:
+    return label if answers.get(x.tweet_id) == label else -1
+
+
+def per_worker_lfs(crowd: pd.DataFrame, workers: list[int]) -> list[LabelingFunction]:
+    """The LF route, written independently: a positive then a negative LF per worker."""
+    answers = {w: dict(zip(g.index, g.answer, strict=True)) for w, g in crowd.groupby("worker_id")}
+    return [
+        LabelingFunction(
+            f"worker_{w}_{s}", f=vote_if, resources={"answers": answers[w], "label": y}
+        )
+        for y, s in ((1, "pos"), (0, "neg"))
+        for w in workers
+    ]
+
+
+def assert_same_as_lf_route(crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int]):
+    lfs = per_worker_lfs(crowd, workers)
+    expected = PandasLFApplier(lfs).apply(tweets, progress_bar=False)
+    actual = crowd_label_matrix(crowd, tweets.index, workers)
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    np.testing.assert_array_equal(actual, expected)
+    assert crowd_lf_names(workers) == [lf.name for lf in lfs]
+
+
+def test_frequent_workers_counts_strictly_more_than_the_minimum():
+    crowd = pd.DataFrame({"worker_id": [5] * 11 + [3] * 10 + [9] * 12, "answer": 1})
+    assert frequent_workers(crowd) == [5, 9]
+    assert frequent_workers(crowd, min_answers=9) == [3, 5, 9]
+
+
+def test_small_table_with_unknown_tweets_and_other_answers():
+    crowd = pd.DataFrame(
+        {"worker_id": [7, 7, 7, 2, 2, 4], "answer": [1, 0, 3, -1, 1, 0]},
+        index=pd.Index([10, 11, 12, 10, 99, 11], name="tweet_id"),
+    )
+    tweets = pd.DataFrame({"tweet_id": [12, 11, 10, 13]}).set_index("tweet_id", drop=False)
+    assert_same_as_lf_route(crowd, tweets, [2, 4, 7])
+    expected = [[-1, -1, -1, -1, -1, -1], [-1, -1, -1, -1, 0, 0], [-1, -1, 1, -1, -1, -1]]
+    np.testing.assert_array_equal(crowd_label_matrix(crowd, [12, 11, 10], [2, 4, 7]), expected)
+
+
+@pytest.mark.parametrize("seed", [123, 0, 7])
+def test_equals_the_lf_route_on_the_tutorial_data(real_data_dir, seed):
+    crowd, train, dev, test = load_data(seed=seed, data_dir=real_data_dir)
+    workers = frequent_workers(crowd)
+    for tweets in (train, dev, test):
+        assert_same_as_lf_route(crowd, tweets, workers)
