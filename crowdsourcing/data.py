@@ -20,6 +20,7 @@ __all__ = [
     "DataError",
     "answer_mapping",
     "fetch_files",
+    "labelled_tweets",
     "load_data",
     "read_sources",
     "split_data",
@@ -141,6 +142,21 @@ def read_sources(paths: Mapping[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     return gold, answers
 
 
+def labelled_tweets(gold: pd.DataFrame) -> pd.DataFrame:
+    """The confident positive/negative tweets in ``_unit_id_`` order: id, text, sentiment (0/1)."""
+    gold = gold.sort_values("_unit_id_", kind="stable")
+    confident = gold[
+        (gold["correct_category_conf"] == 1) & gold["sentiment"].isin(["Positive", "Negative"])
+    ]
+    return pd.DataFrame(
+        {
+            "tweet_id": confident["tweet_id"].to_numpy(),
+            "tweet_text": confident["tweet_body"].to_numpy(),
+            "sentiment": confident["sentiment"].map(answer_mapping).to_numpy(),
+        }
+    ).set_index("tweet_id", drop=False)
+
+
 def split_data(
     gold: pd.DataFrame, answers: pd.DataFrame, seed: int = 123
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -148,18 +164,7 @@ def split_data(
 
     Returns ``(crowd_answers, df_train, df_dev, df_test)``, each indexed by ``tweet_id``.
     """
-    gold = gold.sort_values("_unit_id_", kind="stable")
-    confident = gold[
-        (gold["correct_category_conf"] == 1) & gold["sentiment"].isin(["Positive", "Negative"])
-    ]
-    tweets = pd.DataFrame(
-        {
-            "tweet_id": confident["tweet_id"].to_numpy(),
-            "tweet_text": confident["tweet_body"].to_numpy(),
-            "sentiment": confident["sentiment"].map(answer_mapping).to_numpy(),
-        }
-    )
-    tweets = tweets.sample(frac=1, random_state=seed).set_index("tweet_id", drop=False)
+    tweets = labelled_tweets(gold).sample(frac=1, random_state=seed)
     df_dev = tweets.iloc[:N_DEV]
     df_test = tweets.iloc[N_DEV : N_DEV + N_TEST]
     df_train = tweets.iloc[N_DEV + N_TEST :].drop(columns="sentiment")
