@@ -78,6 +78,29 @@ def test_key_figures(executed):
     assert 0.5 <= metrics["end_model_test_acc"] <= 1.0
 
 
+def test_stronger_pipeline_figures(executed):
+    _, metrics = executed
+    stronger, splits = metrics["stronger"], metrics["splits"]
+    assert stronger["label_model_dev_acc"] >= 0.96
+    low, high = stronger["end_model_test_ci95"]
+    assert low <= stronger["end_model_test_acc"] <= high
+    assert stronger["end_model"].endswith(("hard labels", "soft labels"))
+    assert splits["n"] == 20
+    for key in ("label_model_dev_acc", "majority_vote_dev_acc", "end_model_test_acc"):
+        assert set(splits[key]) == {"mean", "std"} and 0 < splits[key]["std"] < 0.1
+    assert splits["gold_ceiling_test_acc"]["mean"] > 0.85
+    assert splits["label_model_dev_acc"]["mean"] >= 0.93
+    assert splits["end_model_test_acc"]["mean"] >= 0.87
+
+
+def test_no_test_labels_are_read_while_developing():
+    """Between the start of the second part and the final evaluation, no code reads test labels."""
+    text = PAIRED.read_text()
+    developing = text[text.index("# # Beyond the reference") : text.index("# ## Final evaluation")]
+    for reads_test_labels in ("Y_test", "y_test", "test_accuracy(", "df_test.sentiment"):
+        assert reads_test_labels not in developing
+
+
 def test_lf_summaries_match_the_reference(executed):
     nb, _ = executed
     text = "\n".join(visible_text(c) for c in code_cells(nb))
