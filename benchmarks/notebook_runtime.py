@@ -18,7 +18,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {"crowdsourcing": ROOT / "crowdsourcing" / "crowdsourcing.ipynb"}
+NOTEBOOKS = {
+    name: ROOT / "crowdsourcing" / f"{name}.ipynb" for name in ("crowdsourcing", "scaling")
+}
 
 
 def run_once(notebook: Path) -> tuple[float, float]:

@@ -74,33 +74,20 @@ crowd_answers.head()
 # We build two LFs per worker: one that only ever says "positive" and one that only ever says "negative".
 # Splitting them lets the label model learn a separate accuracy for each kind of vote, and keeps the worker's other answers ("neutral", "not about weather") from counting as either class.
 # Workers with ten answers or fewer are dropped: there is too little to learn their reliability from.
+#
+# The LFs are built by `worker_lfs` in `label_matrix.py`, where the scaling notebook uses them too:
 
 # %%
-from snorkel.labeling import LabelingFunction
+import label_matrix
+from show import show_source
 
-from label_matrix import frequent_workers
+show_source(label_matrix, "vote_if", "worker_lfs")
 
-answers_by_worker = {
-    worker_id: dict(zip(group.index, group.answer, strict=True))
-    for worker_id, group in crowd_answers.groupby("worker_id")
-}
-workers = frequent_workers(crowd_answers, min_answers=10)
+# %%
+workers = label_matrix.frequent_workers(crowd_answers, min_answers=10)
+worker_lfs = label_matrix.worker_lfs(crowd_answers, workers)
 print("Workers with more than 10 answers:", len(workers))
-
-
-def vote_if(x, answers: dict, label: int) -> int:
-    """The worker's answer for this tweet if it is `label`, else abstain."""
-    return label if answers.get(x.tweet_id) == label else -1
-
-
-def worker_lf(worker_id: int, label: int) -> LabelingFunction:
-    """An LF that repeats one worker's votes for one class; names must be unique in Snorkel."""
-    suffix = {1: "pos", 0: "neg"}[label]
-    resources = {"answers": answers_by_worker[worker_id], "label": label}
-    return LabelingFunction(f"worker_{worker_id}_{suffix}", f=vote_if, resources=resources)
-
-
-worker_lfs = [worker_lf(w, 1) for w in workers] + [worker_lf(w, 0) for w in workers]
+print("Their LFs:", len(worker_lfs), "from", worker_lfs[0].name, "to", worker_lfs[-1].name)
 
 # %% [markdown]
 # Applying the LFs gives a label matrix: one row per tweet, one column per LF, -1 where the LF abstains.
@@ -137,39 +124,22 @@ print("Crowd LF coverage, dev:  ", crowd_coverage_dev)
 # Three thresholds on it become three LFs: a precise positive one, a precise negative one, and a broad negative one that trades precision for coverage.
 # The polarity is computed in a preprocessor; `memoize=True` caches it so the three LFs share one TextBlob call per tweet.
 # A missing or non-text tweet gets polarity NaN, and every comparison with NaN is false, so the LFs abstain on it.
+# Like all text LFs of this tutorial, they live in `text_lfs.py`; here is their code:
 
 # %%
-from snorkel.labeling import labeling_function
-from snorkel.preprocess import preprocessor
-from textblob import TextBlob
+import text_lfs as text_lf_module
 
-
-@preprocessor(memoize=True)
-def textblob_polarity(x):
-    """Attach TextBlob's polarity of the tweet text (NaN if there is no text)."""
-    text = x.tweet_text
-    x.polarity = TextBlob(text).sentiment.polarity if isinstance(text, str) else float("nan")
-    return x
-
-
-@labeling_function(pre=[textblob_polarity])
-def polarity_positive(x):
-    return 1 if x.polarity > 0.3 else -1
-
-
-@labeling_function(pre=[textblob_polarity])
-def polarity_negative(x):
-    return 0 if x.polarity < -0.25 else -1
-
-
-@labeling_function(pre=[textblob_polarity])
-def polarity_negative_2(x):
-    return 0 if x.polarity <= 0.3 else -1
-
-
-text_lfs = [polarity_positive, polarity_negative, polarity_negative_2]
+show_source(
+    text_lf_module,
+    "textblob_polarity",
+    "polarity_positive",
+    "polarity_negative",
+    "polarity_negative_2",
+    "TEXTBLOB_LFS",
+)
 
 # %%
+text_lfs = text_lf_module.TEXTBLOB_LFS
 lfs = text_lfs + worker_lfs
 applier = PandasLFApplier(lfs)
 L_train = applier.apply(df_train, progress_bar=False)
@@ -192,7 +162,11 @@ print("Coverage with the TextBlob LFs, dev:  ", coverage_dev)
 # From how the LFs agree and disagree it estimates each LF's accuracy, then combines their votes into a probability per tweet.
 
 # %%
+import torch
 from snorkel.labeling.model import LabelModel
+
+# The LabelModel's matrices are small: one thread is fastest, and several contend on a busy machine.
+torch.set_num_threads(1)
 
 
 def fit_label_model(L):
@@ -296,66 +270,25 @@ print(f"End model accuracy on test: {end_model_test_acc:.3f}")
 # Like the TextBlob LFs, they abstain on a tweet without text.
 
 # %%
-import re
+show_source(
+    text_lf_module,
+    "vader_compound",
+    "vader_positive",
+    "vader_negative",
+    "keyword_lf",
+    "words",
+    "POSITIVE_WORDS",
+    "NEGATIVE_WORDS",
+    "PROFANITY",
+    "SUNSHINE",
+    "BAD_WEATHER",
+    "STRONGER_LFS",
+)
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-vader = SentimentIntensityAnalyzer()
-
-
-@preprocessor(memoize=True)
-def vader_compound(x):
-    """Attach VADER's compound score of the tweet text (NaN if there is no text)."""
-    text = x.tweet_text
-    x.vader = vader.polarity_scores(text)["compound"] if isinstance(text, str) else float("nan")
-    return x
-
-
-@labeling_function(pre=[vader_compound])
-def vader_positive(x):
-    return 1 if x.vader >= 0.3 else -1
-
-
-@labeling_function(pre=[vader_compound])
-def vader_negative(x):
-    return 0 if x.vader <= -0.1 else -1
-
-
-def keyword_lf(name: str, pattern: str, label: int) -> LabelingFunction:
-    """An LF that votes `label` when the tweet matches `pattern` (case-insensitive)."""
-    regex = re.compile(pattern, re.IGNORECASE)
-
-    def vote(x):
-        return label if isinstance(x.tweet_text, str) and regex.search(x.tweet_text) else -1
-
-    return LabelingFunction(name, f=vote)
-
-
-keyword_lfs = [
-    keyword_lf("emoticon_positive", r"(:-?\)|:-?D\b|;-?\)|\^_\^|<3|&lt;3)", 1),
-    keyword_lf("emoticon_negative", r"(:-?\(|:'\()", 0),
-    keyword_lf(
-        "words_positive",
-        r"\b(love|loving|beautiful|gorgeous|perfect|lovely|enjoy\w*|great|awesome|amazing|nice|yay|finally)\b",
-        1,
-    ),
-    keyword_lf(
-        "words_negative",
-        r"\b(hate|hating|sucks?|ugh|miserable|depress\w*|piss\w*|annoy\w*|sick of|tired of|horrible|awful|terrible|crappy|shitty|bipolar)\b",
-        0,
-    ),
-    keyword_lf("profanity_negative", r"\b(fuck\w*|shit\w*|damn\w*)\b", 0),
-    keyword_lf("sunshine_positive", r"\b(sun|sunny|sunshine|sunlight)\b", 1),
-    keyword_lf(
-        "bad_weather_negative",
-        r"\b(rain\w*|cold|chilly|freezing|humid|muggy|gloomy|grey|gray|snow\w*|hail)\b",
-        0,
-    ),
-]
-new_text_lfs = [vader_positive, vader_negative, *keyword_lfs]
-LFAnalysis(
-    PandasLFApplier(new_text_lfs).apply(df_dev, progress_bar=False), new_text_lfs
-).lf_summary(Y_dev)
+# %%
+new_text_lfs = text_lf_module.STRONGER_LFS
+L_dev_new = PandasLFApplier(new_text_lfs).apply(df_dev, progress_bar=False)
+LFAnalysis(L_dev_new, new_text_lfs).lf_summary(Y_dev)
 
 # %% [markdown]
 # The precise LFs (VADER negative, emoticons, negative words, bad weather) are right on almost every dev tweet they vote on.

@@ -1,38 +1,25 @@
-"""The vectorized crowd label matrix equals what Snorkel's per-worker LFs produce."""
+"""The vectorized crowd label matrix equals what the per-worker LFs produce through Snorkel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from snorkel.labeling import LabelingFunction, PandasLFApplier
+from snorkel.labeling import PandasLFApplier
 
 from data import load_data
-from label_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
-
-
-def vote_if(x, answers: dict, label: int) -> int:
-    return label if answers.get(x.tweet_id) == label else -1
-
-
-def per_worker_lfs(crowd: pd.DataFrame, workers: list[int]) -> list[LabelingFunction]:
-    """The LF route, written independently: a positive then a negative LF per worker."""
-    answers = {w: dict(zip(g.index, g.answer, strict=True)) for w, g in crowd.groupby("worker_id")}
-    return [
-        LabelingFunction(
-            f"worker_{w}_{s}", f=vote_if, resources={"answers": answers[w], "label": y}
-        )
-        for y, s in ((1, "pos"), (0, "neg"))
-        for w in workers
-    ]
+from label_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers, worker_lfs
 
 
 def assert_same_as_lf_route(crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int]):
-    lfs = per_worker_lfs(crowd, workers)
+    lfs = worker_lfs(crowd, workers)
     expected = PandasLFApplier(lfs).apply(tweets, progress_bar=False)
-    actual = crowd_label_matrix(crowd, tweets.index, workers)
-    assert actual.dtype == expected.dtype and actual.shape == expected.shape
-    np.testing.assert_array_equal(actual, expected)
+    identical = crowd_label_matrix(crowd, tweets.index, workers, dtype=np.int64)
+    assert identical.dtype == expected.dtype and identical.shape == expected.shape
+    np.testing.assert_array_equal(identical, expected)
+    compact = crowd_label_matrix(crowd, tweets.index, workers)
+    assert compact.dtype == np.int8
+    np.testing.assert_array_equal(compact, expected)
     assert crowd_lf_names(workers) == [lf.name for lf in lfs]
 
 
@@ -51,6 +38,23 @@ def test_small_table_with_unknown_tweets_and_other_answers():
     assert_same_as_lf_route(crowd, tweets, [2, 4, 7])
     expected = [[-1, -1, -1, -1, -1, -1], [-1, -1, -1, -1, 0, 0], [-1, -1, 1, -1, -1, -1]]
     np.testing.assert_array_equal(crowd_label_matrix(crowd, [12, 11, 10], [2, 4, 7]), expected)
+
+
+def test_a_repeated_answer_keeps_the_last_one_as_the_lfs_do():
+    crowd = pd.DataFrame(
+        {"worker_id": [1, 1, 1, 2, 2], "answer": [1, 0, 0, 0, 1]},
+        index=pd.Index([10, 10, 11, 11, 11], name="tweet_id"),
+    )
+    tweets = pd.DataFrame({"tweet_id": [10, 11]}).set_index("tweet_id", drop=False)
+    assert_same_as_lf_route(crowd, tweets, [1, 2])
+    np.testing.assert_array_equal(
+        crowd_label_matrix(crowd, [10, 11], [1, 2]), [[-1, -1, 0, -1], [-1, 1, 0, -1]]
+    )
+
+
+def test_no_workers_gives_an_empty_matrix():
+    crowd = pd.DataFrame({"worker_id": [1], "answer": [1]}, index=pd.Index([10], name="tweet_id"))
+    assert crowd_label_matrix(crowd, [10, 11], []).shape == (2, 0)
 
 
 @pytest.mark.parametrize("seed", [123, 0, 7])

@@ -14,6 +14,8 @@ from conftest import NOTEBOOK_DIR
 
 NOTEBOOK = NOTEBOOK_DIR / "crowdsourcing.ipynb"
 PAIRED = NOTEBOOK_DIR / "crowdsourcing.py"
+SCALING = NOTEBOOK_DIR / "scaling.ipynb"
+ALL_NOTEBOOKS = [NOTEBOOK, SCALING]
 
 # Rows of the two LF summary tables as the reference tutorial printed them on dev
 # (its worker LFs were named worker_<id>; here each class has its own name).
@@ -50,22 +52,37 @@ def visible_text(cell) -> str:
     return "".join(parts)
 
 
+def execute(notebook, out_dir, **parameters):
+    """Execute `notebook` with papermill in its folder; return it and the metrics it wrote."""
+    metrics_path = out_dir / "metrics.json"
+    nb = papermill.execute_notebook(
+        str(notebook),
+        str(out_dir / notebook.name),
+        parameters={"metrics_path": str(metrics_path), **parameters},
+        cwd=str(NOTEBOOK_DIR),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return nb, json.loads(metrics_path.read_text())
+
+
 @pytest.fixture(scope="module")
 def executed(real_data_dir, tmp_path_factory):
-    """A fresh execution of the notebook (with the real data) and the metrics it wrote."""
-    out_dir = tmp_path_factory.mktemp("notebook")
-    metrics_path = out_dir / "metrics.json"
+    """A fresh execution of the tutorial notebook (with the real data) and its metrics."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WEATHER_SENTIMENT_DIR", str(real_data_dir))
-        nb = papermill.execute_notebook(
-            str(NOTEBOOK),
-            str(out_dir / NOTEBOOK.name),
-            parameters={"metrics_path": str(metrics_path)},
-            cwd=str(NOTEBOOK_DIR),
-            kernel_name="python3",
-            progress_bar=False,
-        )
-    return nb, json.loads(metrics_path.read_text())
+        return execute(NOTEBOOK, tmp_path_factory.mktemp("notebook"))
+
+
+def test_scaling_notebook_runs_with_its_defaults(tmp_path):
+    """Its steps raise if the two crowd routes or the two appliers disagree; timings vary."""
+    nb, metrics = execute(SCALING, tmp_path)
+    assert metrics["answers"] == 200_000
+    steps = {s["step"]: s for s in metrics["steps"]}
+    assert len(steps) == 5 and all(s["seconds"] > 0 for s in steps.values())
+    assert steps["crowd matrix, vectorized"]["tweets"] == 20_000
+    assert metrics["vectorized_speedup"] > 1 and metrics["dask_speedup"] > 0
+    assert metrics["label_model_accuracy"] > 0.95
 
 
 def test_key_figures(executed):
@@ -118,8 +135,9 @@ def test_fresh_run_shows_what_the_stored_notebook_shows(executed):
         assert visible_text(fresh_cell) == visible_text(stored_cell), fresh_cell.source
 
 
-def test_stored_notebook_is_executed_and_tidy():
-    stored = nbformat.read(NOTEBOOK, as_version=4)
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_is_executed_and_tidy(notebook):
+    stored = nbformat.read(notebook, as_version=4)
     cells = code_cells(stored)
     assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
     for cell in cells:
@@ -131,9 +149,10 @@ def test_stored_notebook_is_executed_and_tidy():
     assert "metrics_path = None" in parameters[0].source
 
 
-def test_notebook_and_paired_script_are_in_sync():
-    stored = nbformat.read(NOTEBOOK, as_version=4)
-    paired = jupytext.read(PAIRED)
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_and_paired_script_are_in_sync(notebook):
+    stored = nbformat.read(notebook, as_version=4)
+    paired = jupytext.read(notebook.with_suffix(".py"))
     assert [c.source for c in code_cells(paired)] == [c.source for c in code_cells(stored)]
     assert [c.source for c in paired.cells if c.cell_type == "markdown"] == [
         c.source for c in stored.cells if c.cell_type == "markdown"
