@@ -103,9 +103,19 @@ from snorkel.labeling import LFAnalysis, PandasLFApplier
 # the result is unaffected, so this one warning is silenced.
 warnings.filterwarnings("ignore", message="Input has data type int64", category=FutureWarning)
 
-applier = PandasLFApplier(worker_lfs)
-L_train = applier.apply(df_train, progress_bar=False)
-L_dev = applier.apply(df_dev, progress_bar=False)
+
+def apply_lfs(lfs):
+    """Label matrices of the training and the dev tweets."""
+    applier = PandasLFApplier(lfs)
+    return applier.apply(df_train, progress_bar=False), applier.apply(df_dev, progress_bar=False)
+
+
+def coverages(L_train, L_dev):
+    """Share of training and of dev tweets with at least one vote."""
+    return LFAnalysis(L_train).label_coverage(), LFAnalysis(L_dev).label_coverage()
+
+
+L_train, L_dev = apply_lfs(worker_lfs)
 LFAnalysis(L_dev, worker_lfs).lf_summary(Y_dev).head()
 
 # %% [markdown]
@@ -113,8 +123,7 @@ LFAnalysis(L_dev, worker_lfs).lf_summary(Y_dev).head()
 # But coverage, the share of tweets with at least one vote, is only about half, as the data were built:
 
 # %%
-crowd_coverage_train = LFAnalysis(L_train).label_coverage()
-crowd_coverage_dev = LFAnalysis(L_dev).label_coverage()
+crowd_coverage_train, crowd_coverage_dev = coverages(L_train, L_dev)
 print("Crowd LF coverage, train:", crowd_coverage_train)
 print("Crowd LF coverage, dev:  ", crowd_coverage_dev)
 
@@ -142,17 +151,14 @@ show_source(
 # %%
 text_lfs = text_lf_module.TEXTBLOB_LFS
 lfs = text_lfs + worker_lfs
-applier = PandasLFApplier(lfs)
-L_train = applier.apply(df_train, progress_bar=False)
-L_dev = applier.apply(df_dev, progress_bar=False)
+L_train, L_dev = apply_lfs(lfs)
 LFAnalysis(L_dev, lfs).lf_summary(Y_dev).head()
 
 # %% [markdown]
 # The broad negative LF covers every tweet the positive one does not, so together they reach every tweet:
 
 # %%
-coverage_train = LFAnalysis(L_train).label_coverage()
-coverage_dev = LFAnalysis(L_dev).label_coverage()
+coverage_train, coverage_dev = coverages(L_train, L_dev)
 print("Coverage with the TextBlob LFs, train:", coverage_train)
 print("Coverage with the TextBlob LFs, dev:  ", coverage_dev)
 
