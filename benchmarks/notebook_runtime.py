@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {
-    name: ROOT / "crowdsourcing" / f"{name}.ipynb" for name in ("crowdsourcing", "scaling")
+    "crowdsourcing": ROOT / "crowdsourcing" / "crowdsourcing_tutorial.ipynb",
+    "scaling": ROOT / "scaling" / "scaling_tutorial.ipynb",
 }
 
 

@@ -7,6 +7,7 @@ them, in which case nothing is downloaded and nothing is written.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,14 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pooch
 
-from checksums import sha256_file
-
 __all__ = [
     "DataError",
     "answer_mapping",
     "fetch_files",
     "labelled_tweets",
     "load_data",
+    "load_sources",
     "read_sources",
     "split_data",
 ]
@@ -72,7 +72,8 @@ def _local_files(folder: Path, hashes: Mapping[str, str | None]) -> dict[str, Pa
                 f"holds both {GOLD_FILE} and {ANSWERS_FILE}; unset it to download them."
             )
         try:
-            actual = sha256_file(path)
+            with open(path, "rb") as f:
+                actual = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError as err:
             raise DataError(f"Cannot read {path}: {err}. Check its permissions.") from err
         if expected is not None and actual != expected:
@@ -185,11 +186,18 @@ def split_data(
     return crowd_answers, df_train, df_dev, df_test
 
 
+def load_sources(
+    data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fetch and read the data, unsplit: ``(gold, answers)``, to split with `split_data`."""
+    return read_sources(fetch_files(data_dir, cache_dir))
+
+
 def load_data(
     seed: int = 123,
     data_dir: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fetch, read and split the data: ``(crowd_answers, df_train, df_dev, df_test)``."""
-    gold, answers = read_sources(fetch_files(data_dir, cache_dir))
-    return split_data(gold, answers, seed)
+    return split_data(*load_sources(data_dir, cache_dir), seed)

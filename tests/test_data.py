@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import hashes_of
-from data import (
+from crowdsourcing.data import (
     ANSWERS_FILE,
     GOLD_FILE,
     DataError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import embeddings
-from embeddings import DEFAULT_MODEL, embed_texts, load_encoder
+from crowdsourcing import embeddings
+from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
 
 
 @pytest.fixture(scope="module")

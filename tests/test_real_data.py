@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data import load_data
+from crowdsourcing.data import load_data
 
 
 @pytest.fixture(scope="module")
