@@ -1,51 +1,52 @@
-"""The scaling path: text LFs on missing text, Dask against pandas, synthetic data, measurement."""
+"""The scaling part: its LFs, Dask against pandas, synthetic data, measurement, and its notebook."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import jupytext
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 
-import text_lfs
-from benchmarking import measure
-from data import fetch_files, labelled_tweets, read_sources
-from label_matrix import crowd_label_matrix, frequent_workers, worker_lfs
-from parallel_lfs import apply_with_dask, local_cluster
-from synthetic_crowd import synthetic_crowd
-
-ALL_TEXT_LFS = text_lfs.TEXTBLOB_LFS + text_lfs.STRONGER_LFS
+from conftest import SCALING_TUTORIAL, code_cells, execute, visible_text
+from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
+from scaling.cluster import dask_client
+from scaling.dask_lfs import apply_with_dask
+from scaling.measure import measure
+from scaling.synthetic_crowd import synthetic_crowd
+from scaling.synthetic_lfs import TEXT_LFS, reset_caches, worker_lfs
 
 
 def test_text_lfs_abstain_on_missing_text():
     rows = pd.DataFrame({"tweet_id": [1, 2, 3], "tweet_text": [None, float("nan"), pd.NA]})
-    L = PandasLFApplier(ALL_TEXT_LFS).apply(rows, progress_bar=False)
+    L = PandasLFApplier(TEXT_LFS).apply(rows, progress_bar=False)
     assert (L == -1).all()
 
 
 def test_text_lfs_vote_on_text():
     rows = pd.DataFrame(
-        {"tweet_id": [1, 2], "tweet_text": ["I love this sunny day :)", "I hate rain"]}
+        {"tweet_id": [1, 2], "tweet_text": ["I love this sunny day", "I hate this depressing rain"]}
     )
-    L = pd.DataFrame(
-        PandasLFApplier(ALL_TEXT_LFS).apply(rows, progress_bar=False),
-        columns=[lf.name for lf in ALL_TEXT_LFS],
-    )
-    assert L.loc[0, "emoticon_positive"] == 1 and L.loc[0, "sunshine_positive"] == 1
-    assert L.loc[1, "words_negative"] == 0 and L.loc[1, "bad_weather_negative"] == 0
+    L = PandasLFApplier(TEXT_LFS).apply(rows, progress_bar=False)
+    votes = pd.DataFrame(L, columns=[lf.name for lf in TEXT_LFS])
+    assert votes.loc[0, "polarity_positive"] == 1 and votes.loc[0, "vader_positive"] == 1
+    assert votes.loc[1, "polarity_negative"] == 0 and votes.loc[1, "vader_negative"] == 0
 
 
-def test_dask_applier_gives_the_pandas_matrix(real_data_dir):
-    gold, _ = read_sources(fetch_files(real_data_dir))
-    tweets = labelled_tweets(gold)
+def test_dask_applier_gives_the_pandas_matrix():
+    tweets, _ = synthetic_crowd(n_tasks=300, n_workers=20, answers_per_task=3, seed=5)
     tweets.iloc[[3, 50], tweets.columns.get_loc("tweet_text")] = None  # gaps, as real data have
-    text_lfs.reset_caches()
-    expected = PandasLFApplier(ALL_TEXT_LFS).apply(tweets, progress_bar=False)
-    text_lfs.reset_caches()
-    with local_cluster(n_workers=2) as client:
-        actual = apply_with_dask(ALL_TEXT_LFS, tweets, client)
+    reset_caches()
+    expected = PandasLFApplier(TEXT_LFS).apply(tweets, progress_bar=False)
+    reset_caches()
+    with dask_client(n_workers=2) as client:
+        actual = apply_with_dask(TEXT_LFS, tweets, client)
     np.testing.assert_array_equal(actual, expected)
-    assert (expected[[3, 50]] == -1).all()
+    assert (expected[[3, 50]] == -1).all() and (expected != -1).any()
 
 
 def test_synthetic_crowd_shape_and_determinism():
@@ -75,3 +76,47 @@ def test_measure_times_and_sees_memory():
     m = measure(lambda: np.ones(64 * 2**20 // 8))  # 64 MiB, held by the result
     assert m.result.sum() == 64 * 2**20 // 8
     assert m.seconds > 0 and m.peak_mib >= 60
+
+
+def test_measure_counts_child_processes_when_asked():
+    child = "import time; b = bytearray(200 * 2**20); time.sleep(0.5)"
+    seen = measure(lambda: subprocess.run([sys.executable, "-c", child], check=True), True)
+    assert seen.peak_mib >= 190
+
+
+def test_notebook_runs_with_other_parameters(tmp_path):
+    """Smaller than its defaults, to keep the test quick; its steps raise if two routes disagree."""
+    nb, metrics = execute(
+        SCALING_TUTORIAL, tmp_path, n_tasks=3000, n_workers=80, lf_route_sample=100, text_sample=300
+    )
+    assert metrics["answers"] == 30_000
+    steps = {s["step"]: s for s in metrics["steps"]}
+    assert len(steps) == 6 and all(s["seconds"] > 0 for s in steps.values())
+    assert steps["crowd matrix, vectorized"]["tweets"] == 3000
+    assert metrics["vectorized_speedup"] > 1 and metrics["dask_speedup"] > 0
+    assert metrics["label_model"]["max_abs_prob_diff"] <= 1e-5
+    assert metrics["label_model_accuracy"] > 0.9
+    for cell in code_cells(nb):
+        for out in cell.outputs:
+            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
+        assert "nan" not in visible_text(cell).split(), cell.source
+
+
+def test_stored_notebook_is_executed_and_tidy():
+    cells = code_cells(nbformat.read(SCALING_TUTORIAL, as_version=4))
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+    for cell in cells:
+        for out in cell.outputs:
+            assert out.output_type != "error", cell.source
+            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
+    assert "parameters" in cells[0].metadata.get("tags", [])
+    assert "metrics_path = None" in cells[0].source
+
+
+def test_notebook_and_paired_script_are_in_sync():
+    stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
+    paired = jupytext.read(SCALING_TUTORIAL.with_suffix(".py"))
+    assert [c.source for c in code_cells(paired)] == [c.source for c in code_cells(stored)]
+    assert [c.source for c in paired.cells if c.cell_type == "markdown"] == [
+        c.source for c in stored.cells if c.cell_type == "markdown"
+    ]

@@ -1,0 +1,116 @@
+"""Scaling benchmark: crowd label matrix, text LFs and label models on a synthetic crowd job.
+
+    python benchmarks/scaling_benchmark.py --json build/scaling.json     # full size, all steps
+    python benchmarks/scaling_benchmark.py --steps none --dask-answers 10000000  # Dask route only
+
+Steps (seconds and peak memory each, printed as a table, optionally written as JSON):
+1. the crowd part of the label matrix, vectorized, for all tasks;
+2. the same through per-worker LFs and PandasLFApplier, timed on a sample and extrapolated;
+3. the text LFs with PandasLFApplier and with DaskLFApplier on a local cluster, same tweets;
+4. Snorkel's LabelModel on the label matrix, and FastLabelModel from the answers table
+   (`label_model` in the JSON: both timings and the largest difference of their probabilities);
+5. with --dask-answers N: the label model on Dask, Parquet answers to Parquet labels
+   (`dask_label_model`; peak memory counts every process of the cluster).
+`--steps label_model` runs only steps 1 and 4; `--steps none` only step 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from scaling import steps
+from scaling.synthetic_crowd import synthetic_crowd
+
+
+def run(args: argparse.Namespace) -> dict:
+    """The chosen steps; returns the parameters, one record per step and the derived figures."""
+    result: dict = {"parameters": vars(args)}
+    if args.steps != "none":
+        tweets, crowd = synthetic_crowd(args.tasks, args.workers, args.answers_per_task, args.seed)
+        vectorized, L, workers = steps.vectorized(crowd, tweets)
+        result["parameters"] |= {"answers": len(crowd), "lfs": L.shape[1]}
+        records = [vectorized]
+        if args.steps == "all":
+            records += lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result)
+        label_models, _, difference = steps.label_models(crowd, tweets, workers, L)
+        snorkel, fast = ({"seconds": r["seconds"], "peak_mib": r["peak_mib"]} for r in label_models)
+        result["label_model"] = {"snorkel": snorkel, "fast": fast, "max_abs_prob_diff": difference}
+        result["steps"] = records + label_models
+    if args.dask_answers:
+        result["dask_label_model"] = steps.dask_route(
+            args.dask_answers, args.workers, args.answers_per_task, args.dask_workers,
+            args.scheduler, args.seed,
+        )  # fmt: skip
+    return result
+
+
+def lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result: dict) -> list[dict]:
+    """Steps 2 and 3; adds their speed-ups to `result`."""
+    per_worker = steps.lf_route(crowd, tweets, workers, L, args.lf_route_sample)
+    text_sample = tweets.iloc[: args.text_sample]
+    pandas_record, L_text = steps.text_lfs_pandas(text_sample)
+    dask_record = steps.text_lfs_dask(text_sample, args.dask_workers, L_text)
+    result["vectorized_speedup"] = per_worker["seconds"] / vectorized["seconds"]
+    result["dask_speedup"] = pandas_record["seconds"] / dask_record["seconds"]
+    return [per_worker, pandas_record, dask_record]
+
+
+def print_table(result: dict) -> None:
+    """The steps as a fixed-width table, then the derived figures."""
+    if result.get("steps"):
+        print(f"{'step':<46}{'tweets':>9}{'seconds':>10}{'peak MiB':>10}{'tweets/s':>12}")
+    for r in result.get("steps", []):
+        print(
+            f"{r['step']:<46}{r['tweets']:>9}{r['seconds']:>10.2f}"
+            f"{r['peak_mib']:>10.0f}{r['tweets_per_second']:>12.0f}"
+        )
+    if "vectorized_speedup" in result:
+        print(f"vectorized builder vs per-worker LFs: {result['vectorized_speedup']:,.0f}x faster")
+        print(f"DaskLFApplier vs PandasLFApplier:     {result['dask_speedup']:.2f}x")
+    if "label_model" in result:
+        lm = result["label_model"]
+        speedup = lm["snorkel"]["seconds"] / lm["fast"]["seconds"]
+        print(
+            f"FastLabelModel vs LabelModel: {speedup:,.0f}x faster, "
+            f"probabilities differ by at most {lm['max_abs_prob_diff']:.1e}"
+        )
+    if "dask_label_model" in result:
+        d = result["dask_label_model"]
+        print(
+            f"Dask route: {d['answers']:,} answers to {d['tweets']:,} tweets' labels in "
+            f"{d['seconds']:.1f} s, peak {d['peak_mib']:,.0f} MiB over all processes, "
+            f"{d['max_abs_prob_diff']:.1e} from one process"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=100_000, help="tweets (default 100,000)")
+    parser.add_argument("--workers", type=int, default=1_000, help="crowd workers (default 1,000)")
+    parser.add_argument("--answers-per-task", type=int, default=10, help="default 10")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", choices=["all", "label_model", "none"], default="all")
+    parser.add_argument(
+        "--lf-route-sample", type=int, default=200, help="tweets to time the LF route on"
+    )
+    parser.add_argument(
+        "--text-sample", type=int, default=20_000, help="tweets to apply the text LFs to"
+    )
+    parser.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes")
+    parser.add_argument("--dask-answers", type=int, help="run the Dask route on this many answers")
+    parser.add_argument(
+        "--scheduler", help="a Dask scheduler address to use instead of a local one"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    result = run(args)
+    print_table(result)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

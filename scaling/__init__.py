@@ -1,0 +1,8 @@
+"""Helpers of the scaling tutorial (scaling_tutorial.ipynb) and its benchmark.
+
+steps: the measured steps shared by the notebook and benchmarks/scaling_benchmark.py;
+synthetic_crowd, synthetic_lfs: crowd jobs of any size and the LFs for them;
+sparse_votes, fast_label_model: Snorkel's LabelModel from the answers table, in seconds;
+dask_label_model, dask_lfs, cluster: the same work spread over a Dask cluster;
+measure: time and peak memory of a step.
+"""

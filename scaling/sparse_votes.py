@@ -1,0 +1,91 @@
+"""Votes in sparse one-hot form, built straight from a long table, and their overlap counts.
+
+Row r of the one-hot matrix has a 1 in column ``lf * cardinality + label`` for each LF that
+votes on item r: the matrix Snorkel's LabelModel builds densely from a label matrix, here with
+one stored entry per vote. Abstains are simply absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from crowdsourcing.crowd_matrix import ABSTAIN, CLASSES, crowd_vote_cells
+
+__all__ = ["Votes", "crowd_votes", "overlap_counts", "votes_from_matrix", "votes_from_table"]
+
+
+@dataclass(frozen=True)
+class Votes:
+    """One-hot votes (items x LFs·cardinality, CSR) of `n_lfs` LFs over `cardinality` classes."""
+
+    onehot: sp.csr_matrix
+    n_lfs: int
+    cardinality: int
+
+    @property
+    def n_items(self) -> int:
+        """Number of items (rows), those without any vote included."""
+        return self.onehot.shape[0]
+
+
+def votes_from_table(
+    items: np.ndarray,
+    lfs: np.ndarray,
+    labels: np.ndarray,
+    n_items: int,
+    n_lfs: int,
+    cardinality: int,
+) -> Votes:
+    """Votes from (item, lf, label) triples; -1 abstains; a repeated (item, lf) keeps its last."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < ABSTAIN or labels.max() >= cardinality):
+        raise ValueError(f"labels must lie in -1..{cardinality - 1} for cardinality {cardinality}")
+    keep = labels != ABSTAIN
+    items, lfs, labels = np.asarray(items)[keep], np.asarray(lfs)[keep], labels[keep]
+    repeated = _repeated(items, lfs, n_lfs)
+    if repeated.any():
+        items, lfs, labels = items[~repeated], lfs[~repeated], labels[~repeated]
+    return _votes(items, lfs, labels, n_items, n_lfs, cardinality)
+
+
+def _votes(
+    items: np.ndarray, lfs: np.ndarray, labels: np.ndarray, n_items: int, n_lfs: int, k: int
+) -> Votes:
+    """Votes from triples that are all votes, at most one per (item, lf)."""
+    columns = lfs.astype(np.int64) * k + labels
+    onehot = sp.csr_matrix((np.ones(len(items)), (items, columns)), shape=(n_items, n_lfs * k))
+    return Votes(onehot, n_lfs, k)
+
+
+def votes_from_matrix(L: np.ndarray, cardinality: int) -> Votes:
+    """Votes of a dense label matrix (items x LFs, -1 for abstain)."""
+    items, lfs = np.nonzero(L != ABSTAIN)
+    return votes_from_table(items, lfs, L[items, lfs], L.shape[0], L.shape[1], cardinality)
+
+
+def crowd_votes(
+    crowd_answers: pd.DataFrame, tweet_ids: Sequence[int], workers: Sequence[int]
+) -> Votes:
+    """The votes of `crowd_label_matrix(crowd_answers, tweet_ids, workers)`, without a dense matrix.
+
+    LF ``b * len(workers) + w`` is worker w's LF for the b-th class of `CLASSES`.
+    """
+    items, lfs, labels = crowd_vote_cells(crowd_answers, tweet_ids, workers)
+    n_lfs = len(CLASSES) * len(workers)
+    return _votes(items, lfs, labels, len(tweet_ids), n_lfs, len(CLASSES))
+
+
+def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndarray:
+    """True where an (item, column) pair occurs again later."""
+    keys = items.astype(np.int64) * n_columns + columns
+    return pd.Series(keys).duplicated(keep="last").to_numpy()
+
+
+def overlap_counts(votes: Votes) -> sp.csr_matrix:
+    """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot."""
+    return (votes.onehot.T @ votes.onehot).tocsr()

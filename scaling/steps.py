@@ -1,0 +1,207 @@
+"""The scaling benchmark's steps, shared by `benchmarks/scaling_benchmark.py` and the notebook.
+
+Each step returns a record: what was done, on how many tweets, seconds, peak memory (MiB) and
+throughput. The per-worker LF route is timed on a sample and extrapolated to all tweets.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from snorkel.labeling import PandasLFApplier
+from snorkel.labeling.model import LabelModel
+
+from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
+from scaling.cluster import dask_client
+from scaling.dask_label_model import fit_and_label, write_answers
+from scaling.dask_lfs import apply_with_dask
+from scaling.fast_label_model import FastLabelModel
+from scaling.measure import measure
+from scaling.sparse_votes import Votes, crowd_votes
+from scaling.synthetic_crowd import synthetic_crowd
+from scaling.synthetic_lfs import TEXT_LFS, reset_caches, worker_lfs
+
+__all__ = [
+    "FIT_OPTIONS",
+    "dask_route",
+    "label_models",
+    "lf_route",
+    "text_lfs_dask",
+    "text_lfs_pandas",
+    "vectorized",
+]
+
+#: The tutorial's LabelModel options, used for both models.
+FIT_OPTIONS = {"n_epochs": 100, "seed": 123, "log_freq": 20, "l2": 0.1, "lr": 0.01}
+#: Tweets per Parquet file of the Dask route's answers (a million answers at 10 per tweet).
+TWEETS_PER_FILE = 100_000
+
+
+def _record(step: str, n_tweets: int, seconds: float, peak_mib: float, **extra) -> dict:
+    """One row of the benchmark's table."""
+    return {
+        "step": step,
+        "tweets": n_tweets,
+        "seconds": seconds,
+        "peak_mib": peak_mib,
+        "tweets_per_second": n_tweets / seconds if seconds else float("inf"),
+        **extra,
+    }
+
+
+def vectorized(crowd: pd.DataFrame, tweets: pd.DataFrame) -> tuple[dict, np.ndarray, list[int]]:
+    """Build the crowd label matrix for all tweets straight from the answers table."""
+    m = measure(lambda: _build(crowd, tweets.index))
+    L, workers = m.result
+    record = _record(
+        "crowd matrix, vectorized", len(tweets), m.seconds, m.peak_mib, answers=len(crowd)
+    )
+    return record, L, workers
+
+
+def _build(crowd: pd.DataFrame, tweet_ids: pd.Index) -> tuple[np.ndarray, list[int]]:
+    workers = frequent_workers(crowd)
+    return crowd_label_matrix(crowd, tweet_ids, workers), workers
+
+
+def lf_route(
+    crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int], L: np.ndarray, sample: int
+) -> dict:
+    """Build the per-worker LFs and apply them to `sample` tweets; extrapolate to all tweets.
+
+    The sample's matrix must equal the vectorized one's rows, or this raises.
+    """
+    build = measure(lambda: worker_lfs(crowd, workers))
+    rows = np.random.default_rng(0).choice(
+        len(tweets), size=min(sample, len(tweets)), replace=False
+    )
+    apply = measure(
+        lambda: PandasLFApplier(build.result).apply(tweets.iloc[rows], progress_bar=False)
+    )
+    if not np.array_equal(apply.result, L[rows]):
+        raise AssertionError("the LF route and the vectorized builder disagree")
+    extrapolated = build.seconds + apply.seconds * len(tweets) / len(rows)
+    return _record(
+        "crowd matrix, per-worker LFs (extrapolated)",
+        len(tweets),
+        extrapolated,
+        max(build.peak_mib, apply.peak_mib),
+        measured_tweets=len(rows),
+        measured_seconds=build.seconds + apply.seconds,
+    )
+
+
+def text_lfs_pandas(tweets: pd.DataFrame) -> tuple[dict, np.ndarray]:
+    """The text LFs on one process with PandasLFApplier, memo caches empty."""
+    reset_caches()
+    m = measure(lambda: PandasLFApplier(TEXT_LFS).apply(tweets, progress_bar=False))
+    return _record("text LFs, PandasLFApplier", len(tweets), m.seconds, m.peak_mib), m.result
+
+
+def text_lfs_dask(tweets: pd.DataFrame, n_workers: int, expected: np.ndarray) -> dict:
+    """The text LFs with DaskLFApplier on a local cluster this starts; checks the matrix.
+
+    Starting the cluster and warming its workers up (imports, lexicons loaded on first use) is
+    timed apart from the work, as `cluster_start_seconds`.
+    """
+    started = time.perf_counter()
+    with dask_client(n_workers) as client:
+        client.run(_warm_up, tweets.head(2))
+        start_seconds = time.perf_counter() - started
+        reset_caches()
+        apply = measure(lambda: apply_with_dask(TEXT_LFS, tweets, client))
+    if not np.array_equal(apply.result, expected):
+        raise AssertionError("DaskLFApplier and PandasLFApplier disagree")
+    step = f"text LFs, DaskLFApplier ({n_workers} workers)"
+    return _record(
+        step, len(tweets), apply.seconds, apply.peak_mib, cluster_start_seconds=start_seconds
+    )
+
+
+def _warm_up(tweets: pd.DataFrame) -> None:
+    """Run the text LFs once in this process, so lazy loading is not timed."""
+    PandasLFApplier(TEXT_LFS).apply(tweets, progress_bar=False)
+
+
+def label_models(
+    crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int], L: np.ndarray
+) -> tuple[list[dict], FastLabelModel, float]:
+    """Snorkel's LabelModel on the dense matrix, FastLabelModel from the answers table.
+
+    Both fit with the tutorial's options on one torch thread. Returns both records, the fast
+    model, and the largest difference between the two models' probabilities.
+    """
+    torch.set_num_threads(1)
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)])  # torch's one-time imports, untimed
+    fast_model = FastLabelModel(cardinality=2, verbose=False)
+    snorkel_model = LabelModel(cardinality=2, verbose=False)
+    # The fast model first, so that memory freed by Snorkel's fit cannot hide its own.
+    fast = measure(lambda: _fitted(fast_model, _votes(crowd, tweets, workers)))
+    snorkel = measure(lambda: _fitted(snorkel_model, L))
+    fast_probs = fast.result.predict_proba(_votes(crowd, tweets, workers))
+    difference = float(np.abs(snorkel.result.predict_proba(L) - fast_probs).max())
+    records = [
+        _record("LabelModel fit (Snorkel)", len(L), snorkel.seconds, snorkel.peak_mib),
+        _record("FastLabelModel, answers to fit", len(L), fast.seconds, fast.peak_mib),
+    ]
+    return records, fast.result, difference
+
+
+def _votes(crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int]) -> Votes:
+    """The crowd votes of `tweets`, as in the crowd label matrix."""
+    return crowd_votes(crowd, tweets.index, workers)
+
+
+def _fitted(model: LabelModel, L: np.ndarray | Votes) -> LabelModel:
+    """`model` fitted on `L` with the tutorial's options."""
+    model.fit(L, progress_bar=False, **FIT_OPTIONS)
+    return model
+
+
+def dask_route(
+    n_answers: int,
+    n_workers: int,
+    answers_per_task: int = 10,
+    dask_workers: int = 2,
+    address: str | None = None,
+    seed: int = 0,
+) -> dict:
+    """The label model on Dask, end to end: a synthetic job's Parquet answers to Parquet labels.
+
+    Time and peak memory include starting the local cluster and count all its processes;
+    writing the answers is not timed. The labels are then checked against FastLabelModel fitted
+    in this process on the same answers (`max_abs_prob_diff`).
+    """
+    n_tweets = n_answers // answers_per_task
+    with tempfile.TemporaryDirectory() as folder:
+        answers, labels = Path(folder) / "answers", Path(folder) / "labels"
+        tweets, crowd = synthetic_crowd(n_tweets, n_workers, answers_per_task, seed)
+        write_answers(crowd, answers, tweets_per_file=TWEETS_PER_FILE)
+        del tweets, crowd
+        route = measure(
+            lambda: _fit_and_label(answers, labels, dask_workers, address), children=True
+        )
+        written = pd.read_parquet(labels).set_index("tweet_id")
+    tweets, crowd = synthetic_crowd(n_tweets, n_workers, answers_per_task, seed)
+    votes = _votes(crowd, tweets, frequent_workers(crowd))
+    expected = _fitted(FastLabelModel(cardinality=2, verbose=False), votes).predict_proba(votes)
+    actual = written.loc[tweets.index, ["p_0", "p_1"]].to_numpy()
+    return {
+        "answers": len(crowd),
+        "tweets": len(written),
+        "workers": n_workers,
+        "seconds": route.seconds,
+        "peak_mib": route.peak_mib,
+        "max_abs_prob_diff": float(np.abs(actual - expected).max()),
+    }
+
+
+def _fit_and_label(answers: Path, labels: Path, dask_workers: int, address: str | None) -> None:
+    """Start (or reach) the cluster, fit on the answers and write the labels."""
+    with dask_client(dask_workers, address) as client:
+        fit_and_label(answers, labels, client, **FIT_OPTIONS)

@@ -1,0 +1,90 @@
+"""The scaling tutorial's own LFs for its synthetic tweets: per-worker crowd LFs and text LFs.
+
+The per-worker LFs give the LF route to the crowd label matrix, checked against the vectorized
+builder. The text LFs are real Python work per tweet (TextBlob, VADER) for the DaskLFApplier
+demo: they abstain on a tweet without text (Dask infers types on placeholder rows), and their
+preprocessors store scores as row entries, which survive pickling on the way to a Dask worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from snorkel.labeling import LabelingFunction, labeling_function
+from snorkel.preprocess import preprocessor
+from textblob import TextBlob
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from crowdsourcing.crowd_matrix import ABSTAIN, CLASSES
+
+__all__ = ["TEXT_LFS", "reset_caches", "worker_lfs"]
+
+_vader = SentimentIntensityAnalyzer()
+
+
+def _vote_if(x, answers: dict, label: int) -> int:
+    """The worker's answer for this tweet if it is `label`, else abstain."""
+    return label if answers.get(x.tweet_id) == label else ABSTAIN
+
+
+def worker_lfs(crowd_answers: pd.DataFrame, workers: Sequence[int]) -> list[LabelingFunction]:
+    """Per worker an LF for each class, in the column order of `crowd_label_matrix`."""
+    answers = {
+        worker: dict(zip(group.index, group["answer"], strict=True))
+        for worker, group in crowd_answers.groupby("worker_id")
+    }
+    return [
+        LabelingFunction(
+            f"worker_{worker}_{suffix}",
+            f=_vote_if,
+            resources={"answers": answers.get(worker, {}), "label": label},
+        )
+        for label, suffix in CLASSES
+        for worker in workers
+    ]
+
+
+@preprocessor(memoize=True)
+def textblob_polarity(x):
+    """Attach TextBlob's polarity, -1 to 1 (NaN without text, so every comparison is false)."""
+    text = x.tweet_text
+    x["polarity"] = TextBlob(text).sentiment.polarity if isinstance(text, str) else float("nan")
+    return x
+
+
+@preprocessor(memoize=True)
+def vader_compound(x):
+    """Attach VADER's compound score, -1 to 1 (NaN without text)."""
+    text = x.tweet_text
+    x["vader"] = _vader.polarity_scores(text)["compound"] if isinstance(text, str) else float("nan")
+    return x
+
+
+@labeling_function(pre=[textblob_polarity])
+def polarity_positive(x):
+    return 1 if x.polarity > 0.3 else ABSTAIN
+
+
+@labeling_function(pre=[textblob_polarity])
+def polarity_negative(x):
+    return 0 if x.polarity < -0.25 else ABSTAIN
+
+
+@labeling_function(pre=[vader_compound])
+def vader_positive(x):
+    return 1 if x.vader >= 0.3 else ABSTAIN
+
+
+@labeling_function(pre=[vader_compound])
+def vader_negative(x):
+    return 0 if x.vader <= -0.1 else ABSTAIN
+
+
+TEXT_LFS = [polarity_positive, polarity_negative, vader_positive, vader_negative]
+
+
+def reset_caches() -> None:
+    """Empty the preprocessors' memo caches (before timing LFs, or shipping them to workers)."""
+    textblob_polarity.reset_cache()
+    vader_compound.reset_cache()

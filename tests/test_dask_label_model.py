@@ -1,0 +1,65 @@
+"""The Dask route: Parquet partitioned by tweet, the same counts and labels as one process."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from dask import dataframe as dd
+from dask.distributed import LocalCluster
+
+from crowdsourcing.crowd_matrix import frequent_workers
+from scaling.cluster import dask_client
+from scaling.dask_label_model import dask_overlap_counts, fit_and_label, write_answers
+from scaling.fast_label_model import FastLabelModel
+from scaling.sparse_votes import crowd_votes, overlap_counts
+from scaling.synthetic_crowd import synthetic_crowd
+
+OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """A synthetic job, and its answers written as Parquet files of 300 tweets."""
+    tweets, crowd = synthetic_crowd(n_tasks=1000, n_workers=60, answers_per_task=8, seed=4)
+    folder = tmp_path_factory.mktemp("job")
+    shuffled = crowd.sample(frac=1, random_state=0)  # files are written in tweet order anyway
+    write_answers(shuffled, folder / "answers", tweets_per_file=300)
+    return tweets, crowd, folder
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a local cluster, used as a user's own scheduler would be."""
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_files_hold_whole_tweets(job):
+    tweets, crowd, folder = job
+    files = sorted((folder / "answers").glob("*.parquet"))
+    parts = [pd.read_parquet(f) for f in files]
+    assert len(files) == 4 and sum(map(len, parts)) == len(crowd)
+    tweets_per_file = [set(p.tweet_id) for p in parts]
+    assert sum(map(len, tweets_per_file)) == len(set().union(*tweets_per_file)) == len(tweets)
+
+
+def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
+    tweets, crowd, folder = job
+    workers = frequent_workers(crowd)
+    votes = crowd_votes(crowd, tweets.index, workers)
+    with dask_client(address=scheduler) as client:
+        answers = dd.read_parquet(str(folder / "answers"))
+        counts, n = dask_overlap_counts(answers, workers, fan_in=2)
+        model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
+    assert n == len(tweets)
+    np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())
+    single = FastLabelModel(verbose=False)
+    single.fit(votes, progress_bar=False, **OPTIONS)
+    np.testing.assert_array_equal(model.mu.detach().numpy(), single.mu.detach().numpy())
+    labels = pd.read_parquet(tmp_path / "labels").set_index("tweet_id").loc[tweets.index]
+    np.testing.assert_allclose(labels[["p_0", "p_1"]], single.predict_proba(votes), atol=1e-12)
