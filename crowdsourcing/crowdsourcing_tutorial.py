@@ -300,7 +300,7 @@ print(f"End model accuracy on test: {end_model_test_acc:.3f}")
 # - A logistic regression on sentence embeddings, trained on those labels, classifies tweets that no worker has seen.
 #
 # The test set has 50 tweets, so one tweet moves the accuracy by two points: treat the figure as rough.
-# The rest of the notebook makes the labels stronger and measures all of this over many splits.
+# The rest of the notebook makes the labels stronger and measures all of this over `n_splits` random splits.
 
 # %% [markdown]
 # # Beyond the reference
@@ -508,7 +508,7 @@ for family, columns in lf_families.items():
         "majority vote": (majority_pred == Y_dev).mean(),
     }
     disagreements[family] = (label_model_pred != majority_pred).sum()
-pd.DataFrame(aggregators)
+pd.DataFrame(aggregators).map("{:.2f}".format)
 
 # %% [markdown]
 # Two things limit what such a table can show.
@@ -528,7 +528,7 @@ for family, n in disagreements.items():
 # %% [markdown]
 # So on tweets with crowd answers any sensible aggregator is nearly always right, and comparing aggregators of crowd votes by label accuracy mostly measures coverage.
 # With the text LFs, which are noisier and vote for one class each, the aggregators can differ more, as the table shows.
-# Second, what decides the end result is the tweets no worker answered, and there the text LFs are the only source.
+# Second, on the tweets no worker answered the text LFs are the only source of labels; whether those labels help the end model is an end-to-end question, which the repeated splits below answer.
 # The fair comparison is end to end: train the same end model on each aggregator's labels and score it, which the repeated splits below do.
 #
 # ## What the label model learned
@@ -675,7 +675,7 @@ print(f"  text LFs only:      {(uncertain & ~has_crowd).sum()} of {(~has_crowd).
 #
 # One dev set of 50 tweets cannot separate candidates that differ by a few points, and choosing on one split's dev set while reporting on another's test set would be no safer: the splits share tweets, so one split's dev tweets are another's test tweets.
 # So every split makes its own choice on its own dev tweets, and is scored later on its own test tweets.
-# The pipeline runs on `n_splits` random splits (seeds 0, 1, ...), once with the reference LFs (TextBlob and crowd, as in the first part) and once with the stronger LFs added; embeddings and text LF votes are reused.
+# The pipeline runs on `n_splits` random splits (seeds 0 to `n_splits` - 1), once with the reference LFs (TextBlob and crowd, as in the first part) and once with the stronger LFs added; embeddings and text LF votes are reused.
 
 # %%
 from crowdsourcing.splits import run_splits
@@ -731,7 +731,8 @@ source_table = pd.DataFrame(
 answered = [(run.L_train[:, n_text:] != ABSTAIN).any(axis=1).sum() for run in runs]
 print(
     "Training tweets with crowd answers per split:",
-    f"{min(answered)} to {max(answered)} of {len(df_train)}",
+    f"{min(answered)}" if min(answered) == max(answered) else f"{min(answered)} to {max(answered)}",
+    f"of {len(df_train)}",
 )
 over_splits(source_table)
 
@@ -794,7 +795,7 @@ print(f"Chosen on this split's dev tweets: {chosen.features}, {chosen.labels}")
 
 # %% [markdown]
 # The TextBlob rule can come out ahead of the reference pipeline on a split.
-# For the tweets without crowd answers, the reference pipeline's training labels come from those same TextBlob thresholds, and its end model must then relearn the rule from embeddings that know nothing of TextBlob's lexicon; with 50 test tweets, either can win on one split.
+# For the tweets without crowd answers, the reference pipeline's training labels come from those same TextBlob thresholds, and its end model must then relearn the rule from embeddings that know nothing of TextBlob's lexicon; with a few dozen test tweets, either can win on one split.
 # Adding the LFs' votes to the features (the "+ LF votes" candidates) gives the end model the rule as an input.
 
 # %% [markdown]
@@ -886,7 +887,7 @@ ax.legend(
 show(
     fig,
     f"Box plots with one dot per split of label accuracy on dev and end-model accuracy on "
-    f"scored test tweets, over {n_splits} random splits.",
+    f"scored test tweets, over {n_splits} random split{'s' * (n_splits > 1)}.",
 )
 
 # %% [markdown]
@@ -898,8 +899,8 @@ over_splits(source_test)
 
 # %%
 means = source_test.mean()
-crowd_only_best = means[["majority vote", "Dawid-Skene"]].idxmax()
-print(f"Best crowd-only aggregator: {crowd_only_best}, {means[crowd_only_best]:.3f}")
+print(f"Majority vote (crowd only): {means['majority vote']:.3f}")
+print(f"Dawid-Skene (crowd only): {means['Dawid-Skene']:.3f}")
 print(f"LabelModel (hard labels, every training tweet): {means[LABEL_MODEL_HARD]:.3f}")
 print(f"Gold labels (every training tweet): {means[GOLD]:.3f}")
 
@@ -912,9 +913,9 @@ print(f"Gold labels (every training tweet): {means[GOLD]:.3f}")
 # %% [markdown]
 # ## Summary
 #
-# - Every worker with more than ten answers became two LFs, and TextBlob thresholds labelled the tweets no worker answered; Snorkel's `LabelModel` turned those votes into training labels without a gold label, and estimated each LF's accuracy from agreements alone.
+# - Every worker with more than ten answers became two LFs, and TextBlob thresholds labelled the tweets no worker answered; Snorkel's `LabelModel` turned those votes into training labels without a gold label, and estimated each LF's accuracy from how the LFs agree and disagree.
 # - The gold labels of this data set are the crowd's own aggregate, so on tweets with crowd answers any sensible aggregator is nearly always right (the dev check above shows how often); aggregators are best compared end to end, through the model trained on their labels.
-# - What the end model learns about tweets without crowd answers comes from the text LFs alone, through its training labels or through its features.
+# - Training tweets that no worker answered get their labels from the text LFs alone; the end model also reads those LFs' votes as features, and carries what the crowd labelled over to new tweets through the embeddings.
 # - Each split chose its end model on its own dev tweets and was scored on its own test tweets, with the tweets the stronger LFs were written on left out: no test label took part in any choice.
 # - A test set of a few dozen tweets gives wide confidence intervals; with `n_splits` of two or more, the spread over splits shows what one split cannot.
 #
@@ -943,9 +944,9 @@ print(
     f"{stronger.label_accuracy['LabelModel']:.3f} (stronger LFs)",
 )
 print(
-    f"  end model test accuracy: {first_row['test accuracy']:.2f} (reference pipeline),",
-    f"{chosen_row['test accuracy']:.2f} (dev-chosen; 95% CI {chosen_row['95% CI low']:.2f}",
-    f"to {chosen_row['95% CI high']:.2f}), {ceiling_row['test accuracy']:.2f} (gold ceiling)",
+    f"  end model test accuracy: {first_row['test accuracy']:.3f} (reference pipeline),",
+    f"{chosen_row['test accuracy']:.3f} (dev-chosen; 95% CI {chosen_row['95% CI low']:.3f}",
+    f"to {chosen_row['95% CI high']:.3f}), {ceiling_row['test accuracy']:.3f} (gold ceiling)",
 )
 print(f"{n_splits} random split(s), seeds 0 to {n_splits - 1}:")
 print(

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from crowdkit.aggregation import DawidSkene
 from IPython.display import Pretty, display
+from scipy.stats import bootstrap
 from sklearn.linear_model import LogisticRegression
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 from snorkel.utils import probs_to_preds
@@ -254,12 +255,17 @@ def fit_end_model(X: np.ndarray, y: np.ndarray) -> LogisticRegression:
 def bootstrap_ci(
     y_true: np.ndarray, y_pred: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed: int = 0
 ) -> tuple[float, float, float]:
-    """Accuracy and its percentile bootstrap interval: (accuracy, low, high)."""
+    """Accuracy and its percentile bootstrap interval (scipy.stats.bootstrap): (acc, low, high)."""
     correct = np.asarray(y_true) == np.asarray(y_pred)
-    rng = np.random.default_rng(seed)
-    resampled = correct[rng.integers(0, len(correct), size=(n_boot, len(correct)))].mean(axis=1)
-    low, high = np.quantile(resampled, [(1 - level) / 2, (1 + level) / 2])
-    return float(correct.mean()), float(low), float(high)
+    interval = bootstrap(
+        (correct,),
+        np.mean,
+        confidence_level=level,
+        n_resamples=n_boot,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return float(correct.mean()), float(interval.low), float(interval.high)
 
 
 def _accuracy(pred: np.ndarray, y: np.ndarray) -> float:

@@ -48,7 +48,8 @@ from scaling.synthetic_crowd import synthetic_crowd
 
 tweets, crowd_answers = synthetic_crowd(n_tasks, n_workers, answers_per_task, seed=0)
 print(
-    f"{len(crowd_answers):,} answers from {crowd_answers.worker_id.nunique():,} workers on {len(tweets):,} tweets"
+    f"{len(crowd_answers):,} answers from {crowd_answers.worker_id.nunique():,} workers",
+    f"on {len(tweets):,} tweets",
 )
 tweets.head()
 
@@ -94,9 +95,11 @@ dask_record = steps.text_lfs_dask(text_tweets, dask_workers, expected=L_text)
 print(f"Same matrix from both appliers: {L_text.shape[0]:,} tweets x {L_text.shape[1]} LFs")
 print(f"PandasLFApplier: {pandas_record['tweets_per_second']:,.0f} tweets/s")
 print(
-    f"DaskLFApplier:   {dask_record['tweets_per_second']:,.0f} tweets/s on {dask_workers} worker processes "
+    f"DaskLFApplier:   {dask_record['tweets_per_second']:,.0f} tweets/s"
+    f" on {dask_workers} worker processes "
     f"(cluster start-up {dask_record['cluster_start_seconds']:.1f} s, not included), "
-    f"{pandas_record['seconds'] / dask_record['seconds']:.2f} times as fast, on a machine with {os.cpu_count()} cores"
+    f"{pandas_record['seconds'] / dask_record['seconds']:.2f} times as fast,"
+    f" on a machine with {os.cpu_count()} cores"
 )
 
 # %% [markdown]
@@ -121,7 +124,8 @@ accuracy = (
 ).mean()
 print(f"LabelModel:     {snorkel_fit['seconds']:.2f} s, peak {snorkel_fit['peak_mib']:,.0f} MiB")
 print(
-    f"FastLabelModel: {fast_fit['seconds']:.2f} s, peak {fast_fit['peak_mib']:,.0f} MiB, answers table included: "
+    f"FastLabelModel: {fast_fit['seconds']:.2f} s, peak {fast_fit['peak_mib']:,.0f} MiB,"
+    " answers table included: "
     f"{snorkel_fit['seconds'] / fast_fit['seconds']:,.0f} times as fast"
 )
 print(
@@ -141,7 +145,8 @@ print(f"Accuracy of the fast model's labels against the synthetic truth: {accura
 # %%
 dask_route = steps.dask_route(len(crowd_answers), n_workers, answers_per_task, dask_workers, seed=0)
 print(
-    f"{dask_route['answers']:,} answers on disk to {dask_route['tweets']:,} tweets' labels on disk in "
+    f"{dask_route['answers']:,} answers on disk to {dask_route['tweets']:,} tweets' labels"
+    " on disk in "
     f"{dask_route['seconds']:.1f} s, peak {dask_route['peak_mib']:,.0f} MiB over all processes; "
     f"largest difference from the labels of one process: {dask_route['max_abs_prob_diff']:.1e}"
 )
@@ -198,7 +203,8 @@ show(
     fig,
     "Bar chart of seconds per step, log scale, two bars per step. "
     + "; ".join(
-        f"{name.splitlines()[0]} ({name.splitlines()[1]}): {taught['seconds']:.3g} s one process, {scaled['seconds']:.3g} s the scaling route"
+        f"{name.splitlines()[0]} ({name.splitlines()[1]}): {taught['seconds']:.3f} s one process,"
+        f" {scaled['seconds']:.3f} s the scaling route"
         for name, taught, scaled in pairs
     ),
 )
