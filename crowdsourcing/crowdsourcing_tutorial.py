@@ -685,7 +685,7 @@ runs = run_splits(seeds, inputs, [*ceilings, *crowd_only], candidates, title="st
 reference_runs = run_splits(seeds, reference_inputs, [first_part], title="reference LFs")
 
 # %% [markdown]
-# The candidates' dev accuracy over the splits (mean and standard deviation), and how often each was chosen:
+# The candidates' dev accuracy over the splits (mean and standard deviation; the value itself for a single split), and how often each was chosen:
 
 # %%
 from collections import Counter
@@ -696,6 +696,11 @@ def over_splits(table: pd.DataFrame) -> pd.DataFrame:
     if len(table) == 1:
         return table.T.set_axis(["one split: no spread"], axis=1)
     return table.agg(["mean", "std"]).T
+
+
+def span(values: list[int]) -> str:
+    """The range of `values` as text, or the one value they all have."""
+    return f"{min(values)}" if min(values) == max(values) else f"{min(values)} to {max(values)}"
 
 
 dev_table = pd.DataFrame([{m: run.dev_accuracy[m] for m in candidates} for run in runs])
@@ -729,11 +734,7 @@ source_table = pd.DataFrame(
     [{m.labels: run.dev_accuracy[m] for m in label_sources} for run in runs]
 )
 answered = [(run.L_train[:, n_text:] != ABSTAIN).any(axis=1).sum() for run in runs]
-print(
-    "Training tweets with crowd answers per split:",
-    f"{min(answered)}" if min(answered) == max(answered) else f"{min(answered)} to {max(answered)}",
-    f"of {len(df_train)}",
-)
+print("Training tweets with crowd answers per split:", span(answered), f"of {len(df_train)}")
 over_splits(source_table)
 
 # %% [markdown]
@@ -829,7 +830,7 @@ per_split = pd.DataFrame(
     ]
 )
 scored_per_split = [len(run.test.index.difference(lf_development_tweets)) for run in runs]
-print(f"Test tweets scored per split: {min(scored_per_split)} to {max(scored_per_split)} of 50")
+print(f"Test tweets scored per split: {span(scored_per_split)} of 50")
 over_splits(per_split)
 
 # %%
