@@ -1,7 +1,8 @@
 """The vectorized crowd label matrix equals what per-worker LFs produce through Snorkel.
 
 The tutorial writes its worker LFs in notebook cells and checks the builder against them on its
-split; these tests hold the builder against an LF route of their own on more data and edge cases.
+split; these tests hold the builder against the scaling part's per-worker LFs (the same route) on
+more data and edge cases.
 """
 
 from __future__ import annotations
@@ -9,24 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from snorkel.labeling import LabelingFunction, PandasLFApplier
+from snorkel.labeling import PandasLFApplier
 
-from crowdsourcing.crowd_matrix import CLASSES, crowd_label_matrix, crowd_lf_names, frequent_workers
+from crowdsourcing.crowd_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
 from crowdsourcing.data import load_data
-
-
-def worker_lfs(crowd: pd.DataFrame, workers: list[int]) -> list[LabelingFunction]:
-    """Per worker and class an LF voting that class where the worker answered it (last answer)."""
-    answers = {w: dict(zip(g.index, g.answer, strict=True)) for w, g in crowd.groupby("worker_id")}
-
-    def vote(x, answers: dict, label: int) -> int:
-        return label if answers.get(x.tweet_id) == label else -1
-
-    def lf(worker: int, label: int, suffix: str) -> LabelingFunction:
-        resources = {"answers": answers.get(worker, {}), "label": label}
-        return LabelingFunction(f"worker_{worker}_{suffix}", f=vote, resources=resources)
-
-    return [lf(w, label, suffix) for label, suffix in CLASSES for w in workers]
+from scaling.synthetic_lfs import worker_lfs
 
 
 def assert_same_as_lf_route(crowd: pd.DataFrame, tweets: pd.DataFrame, workers: list[int]):
