@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -56,10 +58,49 @@ def resolve_model(name: str) -> str:
 
 
 def load_encoder(name: str = DEFAULT_MODEL) -> tuple[BertTokenizer, BertModel]:
-    """Tokenizer and model in evaluation mode, without download progress bars."""
+    """Tokenizer and model in evaluation mode, without download progress bars.
+
+    A hub model is taken from the local Hugging Face cache if it is there; otherwise it is
+    downloaded, unless the hub is out of reach, which fails at once with one clear sentence.
+    """
     hf_logging.disable_progress_bar()
     source = resolve_model(name)
-    return BertTokenizer.from_pretrained(source), BertModel.from_pretrained(source).eval()
+    try:
+        return _load(source, local_files_only=True)
+    except OSError:
+        if name == DEFAULT_MODEL:
+            raise
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        why = "HF_HUB_OFFLINE is set"
+    elif not _hub_reachable():
+        why = f"{_hub_host()} cannot be reached"
+    else:
+        return _load(source, local_files_only=False)
+    raise RuntimeError(
+        f"The embedding model {name!r} is not in the local Hugging Face cache and {why}: "
+        f"run once with access to the Hugging Face Hub, or use the default {DEFAULT_MODEL!r}."
+    ) from None
+
+
+def _load(source: str, local_files_only: bool) -> tuple[BertTokenizer, BertModel]:
+    """Tokenizer and model from `source`, the model in evaluation mode."""
+    tokenizer = BertTokenizer.from_pretrained(source, local_files_only=local_files_only)
+    model = BertModel.from_pretrained(source, local_files_only=local_files_only)
+    return tokenizer, model.eval()
+
+
+def _hub_host() -> str:
+    """The host of the Hugging Face Hub (HF_ENDPOINT, if set)."""
+    return urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub's HTTPS port opens within `timeout` seconds."""
+    try:
+        socket.create_connection((_hub_host(), 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def embed_texts(

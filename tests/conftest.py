@@ -16,7 +16,7 @@ import pytest
 from crowdsourcing.data import ANSWERS_FILE, GOLD_FILE, DataError, answer_mapping, fetch_files
 
 ROOT = Path(__file__).resolve().parents[1]
-TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing_tutorial.ipynb"
+TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing.ipynb"
 SCALING_TUTORIAL = ROOT / "scaling" / "scaling_tutorial.ipynb"
 ANSWERS = list(answer_mapping)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,24 @@ def test_similar_texts_are_closer(encoder):
     )
     cos = lambda u, v: u @ v / np.linalg.norm(u) / np.linalg.norm(v)  # noqa: E731
     assert cos(a, b) > cos(a, c)
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_a_hub_model_out_of_reach_fails_at_once_in_one_sentence(monkeypatch, offline):
+    """No waiting on retries, and no traceback from deep inside transformers."""
+    name = "no-such-org/no-such-bert"  # surely in no local cache
+    if offline:
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        why = "HF_HUB_OFFLINE is set"
+    else:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(embeddings, "_hub_reachable", lambda: False)
+        why = "huggingface.co cannot be reached"
+    start = time.monotonic()
+    with pytest.raises(RuntimeError) as raised:
+        load_encoder(name)
+    assert time.monotonic() - start < 10
+    assert str(raised.value).startswith(
+        f"The embedding model '{name}' is not in the local Hugging Face cache and {why}:"
+    )
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
