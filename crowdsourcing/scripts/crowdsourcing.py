@@ -166,7 +166,10 @@ LFAnalysis(L_dev, lfs).lf_summary(Y_dev).head(4)
 # Where two classes tie exactly, its `predict` takes no decision (it abstains), as does every hard decision below; a tie counts as an error.
 
 # %%
+import torch
 from snorkel.labeling.model import LabelModel
+
+torch.set_num_threads(1)  # the label model's matrices are small: one thread is fastest
 
 
 def fit_label_model(L: np.ndarray) -> LabelModel:
