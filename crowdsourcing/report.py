@@ -86,19 +86,16 @@ def _bootstrap_mean(values: np.ndarray, level: float = 0.95) -> tuple[float, flo
     return float(interval.low), float(interval.high)
 
 
-def seeds_text(n: int) -> str:
-    """The seeds of `n` splits, in words."""
-    return "seed 0" if n == 1 else f"seeds 0 to {n - 1}"
+def splits_text(n: int) -> str:
+    """`n` splits and their seeds, in words."""
+    return "1 split (seed 0)" if n == 1 else f"{n} splits (seeds 0 to {n - 1})"
 
 
 def over_splits(table: pd.DataFrame, n_tweets: Sequence[int]) -> Table:
     """Mean and standard deviation of each column over the splits (rows), or the one value."""
     low, high = min(n_tweets), max(n_tweets)
     tweets = f"{low}" if low == high else f"{low} to {high}"
-    caption = (
-        f"Test accuracy over {len(table)} split(s), {seeds_text(len(table))}; "
-        f"{tweets} test tweets scored per split"
-    )
+    caption = f"Test accuracy on {splits_text(len(table))}; {tweets} test tweets scored each"
     if len(table) == 1:
         return Table(table.T.set_axis(["one split: no spread"], axis=1), caption=caption)
     return Table(table.agg(["mean", "std"]).T, caption=caption)
@@ -221,28 +218,19 @@ def plot_label_sources(table: pd.DataFrame) -> None:
     if n >= 5:
         ax.boxplot(table.to_numpy(), positions=positions, showfliers=False, widths=0.5)
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, (n, 1)) * (n > 1)
-    ax.scatter(
-        (positions + jitter).ravel(),
-        table.to_numpy().ravel(),
-        s=12,
-        alpha=0.5,
-        color="C0",
-        label="one split",
-        clip_on=False,
-    )
-    ax.scatter(positions, table.mean(), marker="D", color="black", zorder=3, label="mean")
+    dots = (positions + jitter).ravel(), table.to_numpy().ravel()
+    ax.scatter(*dots, s=12, alpha=0.5, color="C0", label="one split", clip_on=False, zorder=3)
+    if n > 1:
+        ax.scatter(positions, table.mean(), marker="D", color="black", zorder=2, label="mean")
     ax.set_xticks(positions, [c.replace(" (", "\n(") for c in table.columns], fontsize=8)
     ax.set(
         ylabel="test accuracy",
         title=f"The same end model, trained on each source's labels ({n} split{'s' * (n > 1)})",
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    boxes = " and box plots" if n >= 5 else ""
-    show(
-        fig,
-        f"Test accuracy of the same end model trained on each source's labels, one dot per "
-        f"split, with the mean marked{boxes}.",
-    )
+    marks = " with box plots and the mean marked" if n >= 5 else " with the mean marked" * (n > 1)
+    show(fig, f"Test accuracy of the same end model trained on each source's labels, one dot per "
+         f"split{marks}.")  # fmt: skip
 
 
 def write_metrics(
@@ -306,7 +294,8 @@ def summary_lines(metrics: Mapping, weak: str, crowd: str, split_seed: int) -> l
         "ci95_low": verdict_figures["ci95"][0],
         "ci95_high": verdict_figures["ci95"][1],
     } | splits["verdict"]
-    lines = [f"Mean test accuracy over {splits['n']} split(s), {seeds_text(splits['n'])}:"]
+    mean = "Test accuracy" if splits["n"] == 1 else "Mean test accuracy"
+    lines = [f"{mean} on {splits_text(splits['n'])}:"]
     lines += [f"  {name}: {acc:.3f}" for name, acc in splits["label_sources_test_acc"].items()]
     lines += [
         verdict(weak, crowd, diff),

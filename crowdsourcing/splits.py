@@ -118,7 +118,10 @@ def run_splits(
     if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
         with context.Pool(processes, torch.set_num_threads, (1,)) as pool:
-            return _collect(pool.imap(job, seeds), len(seeds), title, progress)
+            results = _collect(pool.imap(job, seeds), len(seeds), title, progress)
+            pool.close()  # let the workers finish on their own rather than be terminated
+            pool.join()
+        return results
     return _collect(map(job, seeds), len(seeds), title, progress)
 
 

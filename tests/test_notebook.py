@@ -92,7 +92,7 @@ def test_the_verdict_is_measured_like_for_like(executed):
     sources = splits["label_sources_test_acc"]
     crowd_only = ("majority vote (crowd)", "Dawid-Skene (crowd)")
     weak = (
-        "LabelModel (text LFs)",
+        "LabelModel soft (text LFs)",
         "LabelModel hard (crowd + text)",
         "LabelModel soft (crowd + text)",
     )
@@ -125,7 +125,7 @@ def test_lf_summaries_match_the_reference(executed):
     text = "\n".join(visible_text(c) for c in code_cells(nb))
     for name, row in REFERENCE_ROWS:
         assert row_shown(text, name, row), f"no row {name} {row}"
-    assert re.search(r"79197834\s+79197834.*\n.*80059939\s+80059939", text)
+    assert re.search(r"79197834\s+@mention not in sunny dover.*\n80059939\s+It is literally", text)
 
 
 def test_fresh_run_shows_what_the_stored_notebook_shows(executed):

@@ -58,9 +58,10 @@ def test_over_splits_gives_mean_and_spread_or_the_single_value():
     assert list(shown.df.columns) == ["mean", "std"] and shown.df.loc["a", "mean"] == pytest.approx(
         0.85
     )
-    assert "40 to 45 test tweets" in repr(shown) and "seeds 0 to 1" in repr(shown)
+    assert "40 to 45 test tweets" in repr(shown) and "on 2 splits (seeds 0 to 1)" in repr(shown)
     single = over_splits(table.iloc[:1], n_tweets=[50])
-    assert list(single.df.columns) == ["one split: no spread"] and "seed 0;" in repr(single)
+    assert list(single.df.columns) == ["one split: no spread"]
+    assert "on 1 split (seed 0); 50 test tweets" in repr(single)
 
 
 def test_tables_render_the_same_every_time():
@@ -89,6 +90,8 @@ def test_learned_accuracy_is_snorkels_get_weights_with_the_clip_shown(sources):
     with np.errstate(divide="ignore"):  # Snorkel divides by the coverage of silent LFs too
         weights = model.get_weights()
     np.testing.assert_allclose(learned.learned[voted], weights[voted])
-    assert learned.clipped[voted].equals(learned.learned[voted] == 1.0) or learned.clipped.sum() == 0
+    assert (
+        learned.clipped[voted].equals(learned.learned[voted] == 1.0) or learned.clipped.sum() == 0
+    )
     assert ((learned.precision[voted] > 0) & (learned.precision[voted] <= 1)).all()
     assert list(learned.index) == split.lf_names and learned.kind.iloc[0] == "text"

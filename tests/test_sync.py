@@ -1,4 +1,4 @@
-"""tools/sync_notebooks.py: a notebook is re-executed exactly when what its outputs depend on changed."""
+"""tools/sync_notebooks.py: a notebook is executed again exactly when its inputs changed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import nbformat
 
 from conftest import ROOT, TUTORIAL
 
-spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+spec = importlib.util.spec_from_file_location(
+    "sync_notebooks", ROOT / "tools" / "sync_notebooks.py"
+)
 sync_notebooks = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sync_notebooks)
 FOLDERS = sync_notebooks.NOTEBOOKS[TUTORIAL]
