@@ -306,7 +306,7 @@ def mistakes(lf: LabelingFunction) -> pd.DataFrame:
     """The dev tweets on which `lf` votes the wrong class."""
     buckets = get_label_buckets(Y_dev, apply_lfs([lf], df_dev)[:, 0])
     wrong = [rows for (label, vote), rows in buckets.items() if vote not in (ABSTAIN, label)]
-    return df_dev.iloc[np.sort(np.concatenate([[], *wrong])).astype(int)]
+    return df_dev.iloc[np.sort(np.concatenate([[], *wrong])).astype(int)].drop(columns="tweet_id")
 
 
 Table(mistakes(stronger_lfs[-1]), text_columns=["tweet_text"])
@@ -334,7 +334,7 @@ LFAnalysis(apply_lfs(versions, df_dev), versions).lf_summary(Y_dev)
 
 # %%
 uncovered = (apply_lfs(stronger_lfs, df_dev) == ABSTAIN).all(axis=1)
-Table(df_dev[uncovered], text_columns=["tweet_text"])
+Table(df_dev[uncovered].drop(columns="tweet_id"), text_columns=["tweet_text"])
 
 # %% [markdown]
 # Try one of your own: add an LF to `stronger_lfs` where they are defined, check its `mistakes`, and re-run the notebook from there.
