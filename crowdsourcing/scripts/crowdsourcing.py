@@ -51,6 +51,7 @@ from crowdsourcing.data import labelled_tweets, load_sources, split_data
 from crowdsourcing.report import Table
 
 pd.set_option("display.precision", 3)
+pd.set_option("display.width", 120)
 
 gold, answers = load_sources()
 crowd_answers, df_train, df_dev, df_test = split_data(gold, answers, seed=split_seed)
