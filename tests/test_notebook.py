@@ -109,7 +109,7 @@ def test_the_verdict_is_measured_like_for_like(executed):
 
 def test_no_test_labels_are_read_while_developing():
     """From the second part on, no code reads a test label before the pipeline is declared and the
-    splits are run; `run_split` hands the pipeline no test label (tests/test_splits.py shows it)."""
+    splits are run; `run_splits` gives the pipeline no test label (tests/test_splits.py shows it)."""
     text = PAIRED.read_text()
     developing = text[
         text.index("# # Beyond the reference") : text.index("labels = labelled_tweets(")
@@ -118,6 +118,7 @@ def test_no_test_labels_are_read_while_developing():
     for reads_test_labels in ("test_correct(", "df_test", "labelled_tweets(", "Y_test", "y_test"):
         assert reads_test_labels not in code
     assert "DECLARED = " in code, "the final pipeline is declared before any test label is read"
+    assert "run_splits(" in code, "and every split's predictions are made before"
 
 
 def test_lf_summaries_match_the_reference(executed):

@@ -436,10 +436,10 @@ def training_labels(split, label_model: LabelModel) -> dict[str, pd.Series | pd.
 # Soft, because the probabilities keep the label model's doubt about tweets that only text LFs voted on; votes as features, because a lexicon knows words that 187 training tweets cannot teach a linear model.
 #
 # `pipeline` does all of this for one split and returns every end model's predictions on its dev and test tweets, with the dev labels of the label model and of a majority vote of all LFs.
-# `run_split` hands it a split without its test labels.
+# `run_splits` hands it one split at a time, without its test labels, on every core: this notebook's split, then `n_splits` random splits (seeds 0 to `n_splits` - 1, whatever `split_seed` is).
 
 # %%
-from crowdsourcing.splits import run_split
+from crowdsourcing.splits import run_splits
 
 DECLARED = "LabelModel soft + LF votes"
 with_votes = pd.concat([vectors, text_L.replace({ABSTAIN: 0, NEGATIVE: -1})], axis=1)
@@ -460,22 +460,22 @@ def pipeline(split) -> tuple[dict, dict]:
     return dev, test
 
 
-this_split = run_split(split_seed, pipeline, **data)
+seeds = list(dict.fromkeys([split_seed, *range(n_splits)]))
+results = dict(zip(seeds, run_splits(seeds, pipeline, title="pipeline", **data), strict=True))
+this_split, runs = results[split_seed], [results[seed] for seed in range(n_splits)]
 pd.Series(this_split.dev_accuracy).to_frame(f"dev accuracy, split {split_seed}")
 
 # %% [markdown]
 # The last two rows are the label model's and a majority vote's own labels: they use the crowd answers of half of the dev tweets, which the end models, reading only text, never see.
 # Fifty dev tweets cannot separate end models that differ by a tweet or two, which is why the final pipeline was declared from reasoning and not chosen here.
 #
-# Now the pipeline on `n_splits` random splits (seeds 0 to `n_splits` - 1, whatever `split_seed` is), each scored on its own test tweets, less any of the 50 that the stronger LFs were written on.
+# Now test accuracy on the `n_splits` random splits, each scored on its own test tweets, less any of the 50 that the stronger LFs were written on.
 
 # %%
 from crowdsourcing.report import over_splits
-from crowdsourcing.splits import run_splits
 
 LF_DEVELOPMENT = split_data(gold, answers, seed=123)[2].index  # the reference split's dev tweets
 labels = labelled_tweets(gold).sentiment
-runs = run_splits(range(n_splits), pipeline, title="pipeline", **data)
 correct = [run.test_correct(labels, exclude=LF_DEVELOPMENT) for run in runs]
 test_by_split = pd.DataFrame([{name: c.mean() for name, c in run.items()} for run in correct])
 over_splits(test_by_split, n_tweets=[len(c[DECLARED]) for c in correct])
