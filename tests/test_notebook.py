@@ -109,7 +109,7 @@ def test_the_verdict_is_measured_like_for_like(executed):
 
 def test_no_test_labels_are_read_while_developing():
     """From the second part on, no code reads a test label before the pipeline is declared and the
-    splits are run; `run_splits` gives the pipeline no test label (tests/test_splits.py shows it)."""
+    splits are run; `run_splits` gives the pipeline no test label (see tests/test_splits.py)."""
     text = PAIRED.read_text()
     developing = text[
         text.index("# # Beyond the reference") : text.index("labels = labelled_tweets(")
