@@ -35,7 +35,7 @@ def test_code_changes_the_digest_and_prose_does_not():
 
 def test_module_changes_the_digest(tmp_path, monkeypatch):
     stored = nbformat.read(TUTORIAL, as_version=4)
-    for name in ("crowdsourcing", "requirements.txt"):
+    for name in ("crowdsourcing", "scaling", "requirements.txt"):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.setattr(sync_notebooks, "ROOT", tmp_path)
     digest = sync_notebooks.inputs_digest(stored, FOLDERS)
