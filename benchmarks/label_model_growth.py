@@ -2,7 +2,8 @@
 
     python benchmarks/label_model_growth.py --json build/growth.json --plot scaling/growth.png
 
-Each size runs in a fresh process of scaling_benchmark.py (1,000 workers, 10 answers per tweet):
+Each size runs in a fresh process of scaling_benchmark.py (1,000 workers, ANSWERS_PER_TASK = 10
+answers per tweet, as in the stored table; the benchmark's own default is the real job's 20):
 Snorkel's LabelModel and FastLabelModel at each of --answers, the Dask route (Parquet to
 Parquet, all processes counted) at each of --dask-answers. Prints a Markdown table.
 """
@@ -22,7 +23,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 BENCHMARK = Path(__file__).with_name("scaling_benchmark.py")
+ANSWERS_PER_TASK = 10
 ROUTES = {"snorkel": "Snorkel LabelModel", "fast": "FastLabelModel", "dask": "Dask route"}
+
+
+_PER_TASK = ("--answers-per-task", str(ANSWERS_PER_TASK))
 
 
 def run_benchmark(*options: str) -> dict:
@@ -41,11 +46,13 @@ def growth(answers: list[int], dask_answers: list[int]) -> list[dict]:
     """Rows of (route, answers, seconds, peak_mib)."""
     rows = []
     for n in answers:
-        result = run_benchmark("--steps", "label_model", "--tasks", str(n // 10))
+        tasks = str(n // ANSWERS_PER_TASK)
+        result = run_benchmark("--steps", "label_model", "--tasks", tasks, *_PER_TASK)
         for route in ("snorkel", "fast"):
             rows.append({"route": route, "answers": n, **result["label_model"][route]})
     for n in dask_answers:
-        route = run_benchmark("--steps", "none", "--dask-answers", str(n))["dask_label_model"]
+        route = run_benchmark("--steps", "none", "--dask-answers", str(n), *_PER_TASK)
+        route = route["dask_label_model"]
         rows.append(
             {
                 "route": "dask",
@@ -76,7 +83,11 @@ def plot(rows: list[dict], path: Path) -> None:
             ax.plot([r["answers"] for r in mine], [r[key] for r in mine], "o-", label=label)
     seconds = "seconds (fit; Dask route: Parquet to Parquet)"
     for ax, ylabel in zip(axes, (seconds, "peak memory (MiB), all processes"), strict=True):
-        ax.set(xscale="log", yscale="log", xlabel="answers (10 per tweet, 1,000 workers)")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel=f"answers ({ANSWERS_PER_TASK} per tweet, 1,000 workers)",
+        )
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].legend()

@@ -6,13 +6,16 @@ throughput. The per-worker LF route is timed on a sample and extrapolated to all
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from dask.distributed import wait
 from snorkel.labeling import PandasLFApplier
 from snorkel.labeling.model import LabelModel
 
@@ -20,6 +23,15 @@ from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from scaling.cluster import dask_client
 from scaling.dask_label_model import fit_and_label, write_answers
 from scaling.dask_lfs import apply_with_dask
+from scaling.end_model import (
+    accuracy_on_partitions,
+    cached_encoder,
+    embed_on_threads,
+    embed_partitions,
+    load_encoder_on_workers,
+    train_on_partitions,
+    write_tweets,
+)
 from scaling.fast_label_model import FastLabelModel
 from scaling.measure import measure
 from scaling.sparse_votes import Votes, crowd_votes
@@ -29,6 +41,7 @@ from scaling.synthetic_lfs import TEXT_LFS, reset_caches, worker_lfs
 __all__ = [
     "FIT_OPTIONS",
     "dask_route",
+    "end_model_route",
     "label_models",
     "lf_route",
     "text_lfs_dask",
@@ -40,6 +53,9 @@ __all__ = [
 FIT_OPTIONS = {"n_epochs": 100, "seed": 123, "log_freq": 20, "l2": 0.1, "lr": 0.01}
 #: Tweets per Parquet file of the Dask route's answers (a million answers at 10 per tweet).
 TWEETS_PER_FILE = 100_000
+#: Tweets per Parquet file (so per partition) in the end-model route: enough partitions to keep
+#: every worker busy at 100,000 tweets, 7.7 MB of embeddings each.
+END_MODEL_TWEETS_PER_FILE = 5_000
 
 
 def _record(step: str, n_tweets: int, seconds: float, peak_mib: float, **extra) -> dict:
@@ -204,3 +220,130 @@ def _fit_and_label(answers: Path, labels: Path, dask_workers: int, address: str 
     """Start (or reach) the cluster, fit on the answers and write the labels."""
     with dask_client(dask_workers, address) as client:
         fit_and_label(answers, labels, client, **FIT_OPTIONS)
+
+
+def end_model_route(
+    n_tweets: int = 100_000,
+    n_workers: int = 1_000,
+    answers_per_task: int = 20,
+    dask_workers: int = 2,
+    address: str | None = None,
+    seed: int = 0,
+    epochs: int = 5,
+    real_texts: list[str] | None = None,
+) -> dict:
+    """A synthetic job's Parquet answers and tweets to a trained end model, on Dask, measured.
+
+    Each step (cluster start-up, label model, loading the encoder on the workers, embeddings,
+    training, scoring) has its seconds and peak memory over all processes; writing the job's
+    files is not timed. Accuracies are on the held-out tweets, against the synthetic truth.
+    With `real_texts`, their embedding throughput is measured too (`real_texts` in the result),
+    since the synthetic tweets are shorter than real ones.
+    """
+    tweets, crowd = synthetic_crowd(n_tweets, n_workers, answers_per_task, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {name: Path(folder) / name for name in ("answers", "tweets", "labels")}
+        write_answers(crowd, paths["answers"], tweets_per_file=END_MODEL_TWEETS_PER_FILE)
+        write_tweets(tweets, paths["tweets"], END_MODEL_TWEETS_PER_FILE)
+        del crowd
+        whole = measure(
+            lambda: _end_model_steps(paths, dask_workers, address, seed, epochs, real_texts), True
+        )
+    records, cores, accuracies = whole.result
+    texts = tweets.tweet_text.dropna().tolist()
+    if real_texts:
+        accuracies["real_texts"]["mean_tokens"] = mean_tokens(real_texts)
+    embed = next(r for r in records if r["step"] == "embeddings")
+    return {
+        "tweets": n_tweets,
+        "answers_per_task": answers_per_task,
+        "dask_workers": dask_workers,
+        "cores": cores,
+        "embed_tweets_per_s": embed["tweets_per_second"],
+        "embed_tweets_per_s_per_core": embed["tweets_per_second"] / cores,
+        "mean_tokens": mean_tokens(texts[:2_000]),
+        "seconds": whole.seconds,
+        "peak_mib": whole.peak_mib,
+        **accuracies,
+        "steps": records,
+    }
+
+
+def _end_model_steps(
+    paths: dict[str, Path],
+    dask_workers: int,
+    address: str | None,
+    seed: int,
+    epochs: int,
+    real_texts: list[str] | None,
+) -> tuple[list[dict], int, dict]:
+    """The measured steps of `end_model_route`, on one cluster."""
+    n = len(pd.read_parquet(paths["tweets"], columns=["tweet_id"]))
+    records = []
+
+    def step(name: str, run, tweets: int = n):
+        m = measure(run, children=True)
+        records.append(_record(name, tweets, m.seconds, m.peak_mib))
+        return m.result
+
+    with ExitStack() as stack:
+        client = step(
+            "cluster start-up", lambda: stack.enter_context(dask_client(dask_workers, address))
+        )
+        cores = _cores(client, address)
+        step(
+            "label model (fit_and_label)",
+            lambda: fit_and_label(paths["answers"], paths["labels"], client, **FIT_OPTIONS),
+        )
+        step("encoder loaded on the workers", lambda: load_encoder_on_workers(client), 0)
+        parts = step(
+            "embeddings",
+            lambda: _computed(embed_partitions(paths["tweets"], paths["labels"], client)),
+        )
+        model = step(
+            "classifier, partial_fit per partition",
+            lambda: train_on_partitions(parts, client, epochs, seed),
+        )
+        accuracy = step("scoring", lambda: accuracy_on_partitions(model, parts, client))
+        result = {
+            "accuracy": accuracy,
+            "label_model_accuracy": accuracy_on_partitions(None, parts, client),
+        }
+        if real_texts:
+            real = measure(lambda: embed_on_workers(real_texts, client))
+            rate = len(real_texts) / real.seconds
+            result["real_texts"] = {
+                "tweets": len(real_texts),
+                "embed_tweets_per_s": rate,
+                "embed_tweets_per_s_per_core": rate / cores,
+            }
+    return records, cores, result
+
+
+def embed_on_workers(texts: list[str], client, chunk: int = 250) -> None:
+    """Embed `texts` in chunks on the workers (for timing only: the embeddings are dropped)."""
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    client.gather(client.map(_embed_chunk, chunks, pure=False))
+
+
+def _embed_chunk(texts: list[str]) -> int:
+    """Embed `texts` with the worker's cached encoder; only their number comes back."""
+    return len(embed_on_threads(texts, *cached_encoder()))
+
+
+def mean_tokens(texts: list[str]) -> float:
+    """Mean number of MiniLM tokens per text, [CLS] and [SEP] included."""
+    tokenizer, _ = cached_encoder()
+    return float(np.mean([len(ids) for ids in tokenizer(texts)["input_ids"]]))
+
+
+def _computed(futures: list) -> list:
+    """`futures`, once all of them are done (their results stay on the workers)."""
+    wait(futures)
+    return futures
+
+
+def _cores(client, address: str | None) -> int:
+    """Cores the workers compute on: their threads, and at most this machine's cores if local."""
+    threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+    return threads if address else min(threads, os.cpu_count() or 1)

@@ -1,8 +1,9 @@
 """Synthetic crowdsourcing jobs of any size, for benchmarks: tweets, gold labels, crowd answers.
 
-Each task (tweet) is answered by distinct workers; a worker answers correctly with its own
-accuracy and otherwise picks one of the other four answers. Tweets are short template texts with
-weather and sentiment words, so the tutorial's text LFs have something to read; a few lack text.
+Each task (tweet) is answered by distinct workers, 20 by default as in the real job; a worker
+answers correctly with its own accuracy and otherwise picks one of the other four answers. Tweets
+are short template texts with weather and sentiment words (about 7 MiniLM tokens, where real
+tweets have about 25), so the text LFs and the embeddings have something to read; a few lack text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _OTHER_ANSWERS = {0: np.array([1, -1, 2, 3]), 1: np.array([0, -1, 2, 3])}
 def synthetic_crowd(
     n_tasks: int = 100_000,
     n_workers: int = 1_000,
-    answers_per_task: int = 10,
+    answers_per_task: int = 20,
     seed: int = 0,
     missing_text: float = 0.001,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
