@@ -154,6 +154,8 @@ def train_step(model: SGDClassifier, part: Partition) -> SGDClassifier:
     """A copy of `model` after one pass of `partial_fit` over the partition's soft-labelled rows."""
     model = copy.deepcopy(model)  # never change a value that Dask may hold for other tasks
     train = ~part.test
+    if not train.any():  # a partition of the join can be empty
+        return model
     X, y, weight = soft_label_rows(part.X[train], part.p_1[train])
     return model.partial_fit(X, y, classes=CLASSES, sample_weight=weight)
 
@@ -179,6 +181,8 @@ def _correct(model: SGDClassifier | None, part: Partition) -> tuple[int, int]:
     Without a model, the label model's class (probability of class 1 above one half) is scored.
     """
     X, truth = part.X[part.test], part.truth[part.test]
+    if not len(truth):
+        return 0, 0
     predicted = model.predict(X) if model is not None else part.p_1[part.test] > 0.5
     return int((predicted == truth).sum()), len(truth)
 
