@@ -21,21 +21,9 @@ from snorkel.labeling.model.label_model import TrainConfig
 from snorkel.utils.config_utils import merge_config
 from tqdm import trange
 
-from scaling.sparse_votes import Votes, overlap_counts, votes_from_matrix
+from scaling.sparse_votes import Votes, overlap_counts, probabilities, votes_from_matrix
 
 __all__ = ["FastLabelModel", "probabilities"]
-
-
-def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(Y | votes) of each item under parameters `mu` (d x k) and class balance `p`.
-
-    Snorkel's formula, exp(onehot · log mu + log p) normalized per row, with log mu taken in
-    mu's own precision as Snorkel does; the row maximum is subtracted first, so many votes on
-    one item cannot underflow.
-    """
-    logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return probs / probs.sum(axis=1, keepdims=True)
 
 
 class FastLabelModel(LabelModel):

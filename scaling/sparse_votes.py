@@ -16,7 +16,14 @@ import scipy.sparse as sp
 
 from crowdsourcing.crowd_matrix import ABSTAIN, CLASSES, crowd_vote_cells
 
-__all__ = ["Votes", "crowd_votes", "overlap_counts", "votes_from_matrix", "votes_from_table"]
+__all__ = [
+    "Votes",
+    "crowd_votes",
+    "overlap_counts",
+    "probabilities",
+    "votes_from_matrix",
+    "votes_from_table",
+]
 
 
 @dataclass(frozen=True)
@@ -89,3 +96,15 @@ def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndar
 def overlap_counts(votes: Votes) -> sp.csr_matrix:
     """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot."""
     return (votes.onehot.T @ votes.onehot).tocsr()
+
+
+def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(Y | votes) of each item under parameters `mu` (d x k) and class balance `p`.
+
+    Snorkel's formula, exp(onehot · log mu + log p) normalized per row, with log mu taken in
+    mu's own precision as Snorkel does; the row maximum is subtracted first, so many votes on
+    one item cannot underflow.
+    """
+    logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return probs / probs.sum(axis=1, keepdims=True)
