@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -127,8 +128,11 @@ def embed_partitions(
 
     Returns one future per partition; the embeddings stay in the workers' memory.
     """
-    tweets = dd.read_parquet(str(tweets_path), index="tweet_id", calculate_divisions=True)
-    labels = dd.read_parquet(str(labels_path), index="tweet_id", calculate_divisions=True)
+    with warnings.catch_warnings():
+        # dask 2026.8 builds the index with a pandas keyword that pandas 3 deprecates; harmless.
+        warnings.filterwarnings("ignore", "The inplace keyword", DeprecationWarning)
+        tweets = dd.read_parquet(str(tweets_path), index="tweet_id", calculate_divisions=True)
+        labels = dd.read_parquet(str(labels_path), index="tweet_id", calculate_divisions=True)
     rows = tweets.join(labels[["p_1"]], how="inner")
     return client.compute([_embed(part) for part in rows.to_delayed()])
 
@@ -145,17 +149,17 @@ def soft_label_rows(X: np.ndarray, p_1: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.vstack([X, X]), y, np.concatenate([1 - p_1, p_1])
 
 
-def new_classifier(seed: int = 0, alpha: float = 1e-4) -> SGDClassifier:
+def new_classifier(seed: int = 0, alpha: float = 1e-3) -> SGDClassifier:
     """Logistic regression trained by SGD (log loss), to be fed with `partial_fit`."""
     return SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed)
 
 
 def train_step(model: SGDClassifier, part: Partition) -> SGDClassifier:
     """A copy of `model` after one pass of `partial_fit` over the partition's soft-labelled rows."""
-    model = copy.deepcopy(model)  # never change a value that Dask may hold for other tasks
     train = ~part.test
     if not train.any():  # a partition of the join can be empty
         return model
+    model = copy.deepcopy(model)  # never change a value that Dask may hold for other tasks
     X, y, weight = soft_label_rows(part.X[train], part.p_1[train])
     return model.partial_fit(X, y, classes=CLASSES, sample_weight=weight)
 

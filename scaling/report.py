@@ -12,7 +12,7 @@ __all__ = ["applier_comparison", "break_even", "timings_figure"]
 KINDS = {
     "one process, as the tutorial does it": "C0",
     "the route that scales": "C1",
-    "the local cluster's start-up": "C7",
+    "start-up, once per cluster": "C7",
 }
 
 
