@@ -1,10 +1,9 @@
 """Measure one step of a pipeline: wall time, and the peak resident memory it added.
 
-`Stopwatch` only times: a notebook cell calls `lap(name)` after each step it wants timed.
-
 Memory is sampled while the step runs, so it counts NumPy, pandas and torch allocations alike:
 this process's resident set every millisecond, or with ``children=True`` that of this process
 and all its descendants (e.g. a local Dask cluster's workers) every 10 ms.
+`Stopwatch` only times: a notebook cell calls `lap(name)` after each step it wants timed.
 """
 
 from __future__ import annotations
@@ -41,11 +40,14 @@ class Measurement:
     result: Any = None
 
 
-def measure(step: Callable[[], Any], children: bool = False) -> Measurement:
-    """Run `step()` once, timing it and sampling memory in a background thread."""
+def measure(
+    step: Callable[[], Any], children: bool = False, interval: float | None = None
+) -> Measurement:
+    """Run `step()` once, timing it and sampling memory every `interval` seconds (default 10 ms
+    with `children`, else 1 ms) in a background thread."""
     process = psutil.Process()
     start_rss = peak = _rss_bytes(process, children)
-    interval = 0.01 if children else 0.001
+    interval = interval or (0.01 if children else 0.001)
     done = threading.Event()
 
     def sample() -> None:

@@ -17,7 +17,7 @@
 # # Scaling up: the same pipeline on a crowdsourcing job of real size
 #
 # The tutorial builds its label matrix with one Python LF call per worker per tweet, fits Snorkel's `LabelModel` on it, embeds the tweets and trains a classifier, all in one process.
-# With 136 LFs and a few hundred tweets that takes seconds; with 1,000 workers (2,000 LFs) and a million tweets it does not finish.
+# On the real job's few hundred tweets that takes seconds; with 1,000 workers (2,000 LFs) and a million tweets the LF calls alone would take hours, and Snorkel's fit about 50 GB of memory.
 # This notebook runs the whole job again with the calls that scale, on a synthetic job with the real job's density of 20 answers per tweet:
 #
 # 1. the crowd label matrix built straight from the answers table with `crowd_label_matrix`;

@@ -56,6 +56,9 @@ TWEETS_PER_FILE = 100_000
 #: Tweets per Parquet file (so per partition) in the end-model route: enough partitions to keep
 #: every worker busy at 100,000 tweets, 7.7 MB of embeddings each.
 END_MODEL_TWEETS_PER_FILE = 5_000
+#: Seconds between memory samples in the end-model route: its steps last seconds to minutes, and
+#: listing every process of the cluster each 10 ms took as much CPU as a worker on 2 cores.
+SLOW_SAMPLING = 0.2
 
 
 def _record(step: str, n_tweets: int, seconds: float, peak_mib: float, **extra) -> dict:
@@ -249,7 +252,9 @@ def end_model_route(
         write_tweets(tweets, paths["tweets"], END_MODEL_TWEETS_PER_FILE)
         del crowd
         whole = measure(
-            lambda: _end_model_steps(paths, dask_workers, address, seed, epochs, real_texts), True
+            lambda: _end_model_steps(paths, dask_workers, address, seed, epochs, real_texts),
+            children=True,
+            interval=SLOW_SAMPLING,
         )
     records, cores, accuracies = whole.result
     texts = tweets.tweet_text.dropna().tolist()
@@ -284,7 +289,7 @@ def _end_model_steps(
     records = []
 
     def step(name: str, run, tweets: int = n):
-        m = measure(run, children=True)
+        m = measure(run, children=True, interval=SLOW_SAMPLING)
         records.append(_record(name, tweets, m.seconds, m.peak_mib))
         return m.result
 
