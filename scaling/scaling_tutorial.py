@@ -30,12 +30,12 @@
 # `benchmarks/scaling_benchmark.py` runs the same steps at full size, and this folder's [README](README.md) reports its figures and what they mean for a million tweets and more.
 
 # %% tags=["parameters"]
-n_tasks = 10_000  # tweets
+n_tasks = 6_000  # tweets
 n_workers = 200  # crowd workers
 answers_per_task = 20  # as in the real job
 lf_route_sample = 200  # tweets to time the per-worker LF route on, then extrapolate
-text_sample = 1_000  # tweets to apply the text LFs to, on one process and with Dask
-end_model_tweets = 2_000  # tweets to embed and train the end model on
+text_sample = 800  # tweets to apply the text LFs to, on one process and with Dask
+end_model_tweets = 1_200  # tweets to embed and train the end model on
 dask_workers = 2  # local worker processes
 metrics_path = None  # a file name here makes the notebook write its figures as JSON
 
@@ -97,7 +97,7 @@ print(
 # %%
 from snorkel.labeling import PandasLFApplier
 
-from scaling.synthetic_lfs import TEXT_LFS, warm_up
+from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up
 
 text_tweets = tweets.iloc[:text_sample]
 warm_up()  # TextBlob loads its lexicon on first use: done here, before the clock starts
@@ -111,10 +111,11 @@ print(f"{L_text.shape[0]:,} tweets x {L_text.shape[1]} text LFs")
 # The cluster stays up for the rest of the notebook: an `ExitStack` keeps its context open across cells, and `cluster.close()` at the end stops it.
 # `DaskLFApplier` takes a Dask DataFrame and labels its partitions on the workers.
 #
-# Two details make LFs fit for this.
+# Three details make LFs fit for this.
 # Dask first calls the LFs on placeholder rows to learn the output's type, and those rows have no text: every LF abstains on a missing text instead of failing.
-# And the preprocessors store their scores as entries of the row, not as attributes, which a pandas row loses when it is pickled for a worker.
-# `warm_up` loads TextBlob's lexicon and empties the preprocessors' memo caches, so that the LFs shipped to the workers carry no results computed above; on the workers it runs as part of the start-up.
+# The preprocessors store their scores as entries of the row, not as attributes, which a pandas row loses when it is pickled for a worker.
+# And memoizing preprocessors keep their cache when they are pickled: shipped after the pandas run, the LFs would carry all its cached rows to every partition, which made the Dask run three to four times slower when we tried it, so `reset_caches()` empties the caches first.
+# `warm_up` runs the LFs once, so that TextBlob's lexicon is loaded before the clock starts; on the workers it is part of the start-up.
 
 # %%
 from contextlib import ExitStack
@@ -130,6 +131,7 @@ clock.restart()
 client = cluster.enter_context(dask_client(n_workers=dask_workers))
 client.run(warm_up)  # each worker imports the LFs' libraries and loads TextBlob's lexicon
 clock.lap("local cluster start-up")
+reset_caches()  # the LFs are pickled for the workers: without the results cached above
 text_ddf = dd.from_pandas(text_tweets, npartitions=2 * dask_workers)
 L_text_dask = DaskLFApplier(TEXT_LFS).apply(text_ddf, scheduler=client)
 clock.lap("text LFs, DaskLFApplier")
@@ -156,7 +158,8 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 
 # %% [markdown]
 # The start-up includes what each worker does once: importing Snorkel, TextBlob and VADER and loading their lexicons.
-# On one machine the gain over pandas cannot exceed the number of cores, and the start-up is paid before any tweet is labelled, so at a few thousand tweets Dask can be slower than pandas; the last line above says from how many tweets it pays off here.
+# On one machine the gain over pandas cannot exceed the number of cores, and the start-up is paid before any tweet is labelled, so at a few thousand tweets Dask can be slower than pandas; the last line above says whether, and from how many tweets, it pays off here.
+# With the cores already busy with other programs, two worker processes gain little or nothing over one.
 # The start-up is paid once per cluster, and this notebook reuses the cluster for every step below; on a cluster of many machines the same code runs on all their cores.
 #
 # ## The label model from the answers table
@@ -210,7 +213,7 @@ import pandas as pd
 from scaling.dask_label_model import fit_and_label, write_answers
 
 job = Path(cluster.enter_context(tempfile.TemporaryDirectory()))  # removed on cluster.close()
-write_answers(crowd_answers, job / "answers", tweets_per_file=2_500)
+write_answers(crowd_answers, job / "answers", tweets_per_file=2_000)
 clock.restart()
 fit_and_label(job / "answers", job / "labels", client, **FIT_OPTIONS)
 clock.lap("label model on the cluster, Parquet to Parquet")
@@ -245,7 +248,7 @@ from scaling.end_model import (
     write_tweets,
 )
 
-write_tweets(tweets.iloc[:end_model_tweets], job / "tweets", tweets_per_file=250)
+write_tweets(tweets.iloc[:end_model_tweets], job / "tweets", tweets_per_file=200)
 clock.restart()
 load_encoder_on_workers(client)
 clock.lap("MiniLM loaded on each worker")
@@ -275,7 +278,7 @@ print(
 )
 
 # %% [markdown]
-# Embedding is the slowest step per tweet by far, and these synthetic tweets are about a quarter as long as real ones; the README projects a million and a hundred million real tweets from the benchmark's throughput, and says where a GPU or more machines are needed.
+# Of the routes that scale, embedding is by far the slowest per tweet, and these synthetic tweets are about a quarter as long as real ones; the README projects a million and a hundred million real tweets from the benchmark's throughput, and says where a GPU or more machines are needed.
 #
 # ## Where the seconds went
 
