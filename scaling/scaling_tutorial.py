@@ -30,12 +30,12 @@
 # `benchmarks/scaling_benchmark.py` runs the same steps at full size, and this folder's [README](README.md) reports its figures and what they mean for a million tweets and more.
 
 # %% tags=["parameters"]
-n_tasks = 6_000  # tweets
+n_tasks = 5_000  # tweets
 n_workers = 200  # crowd workers
 answers_per_task = 20  # as in the real job
-lf_route_sample = 200  # tweets to time the per-worker LF route on, then extrapolate
-text_sample = 800  # tweets to apply the text LFs to, on one process and with Dask
-end_model_tweets = 1_200  # tweets to embed and train the end model on
+lf_route_sample = 100  # tweets to time the per-worker LF route on, then extrapolate
+text_sample = 500  # tweets to apply the text LFs to, on one process and with Dask
+end_model_tweets = 1_000  # tweets to embed and train the end model on
 dask_workers = 2  # local worker processes
 metrics_path = None  # a file name here makes the notebook write its figures as JSON
 
