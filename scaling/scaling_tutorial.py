@@ -158,7 +158,7 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 
 # %% [markdown]
 # The start-up includes what each worker does once: importing Snorkel, TextBlob and VADER and loading their lexicons.
-# On one machine the gain over pandas cannot exceed the number of cores, and the start-up is paid before any tweet is labelled, so at a few thousand tweets Dask can be slower than pandas; the last line above says whether, and from how many tweets, it pays off here.
+# On one machine the gain over pandas cannot exceed the number of cores, and the start-up is paid before any tweet is labelled, so on a few hundred or thousand tweets Dask can be slower than pandas; the last line above says whether, and from how many tweets, it pays off here.
 # With the cores already busy with other programs, two worker processes gain little or nothing over one.
 # The start-up is paid once per cluster, and this notebook reuses the cluster for every step below; on a cluster of many machines the same code runs on all their cores.
 #
@@ -264,7 +264,7 @@ print(f"Accuracy on the held-out tweets against the synthetic truth: {end_accura
 print(f"The label model's labels of the same tweets: {held_out_label_accuracy:.3f}")
 
 # %% [markdown]
-# The classifier sees only the text, and a fifth of the synthetic texts carry no sentiment word, so on those it can do no better than a coin: its accuracy stays near 0.9, where the label model, which reads 20 answers per tweet, is almost always right.
+# The classifier sees only the text, and a fifth of the synthetic texts carry no sentiment word, so on those it can do no better than a coin: its accuracy stays near 0.9, where the label model, which reads every tweet's answers, is almost always right.
 # The end model's worth is elsewhere: it labels tweets that no one has answered, which the label model cannot.
 #
 # What the embeddings cost:
@@ -315,7 +315,7 @@ bars = [
 show(*timings_figure(bars, f"each step on a job of {len(crowd_answers):,} answers"))
 
 # %% [markdown]
-# Read the figure by pairs: each blue bar is the tutorial's way, and the orange bar below it the call that replaces it; grey bars are paid once per cluster, whatever the job's size.
+# Read the figure from the top: each blue bar is the tutorial's way, and the orange bars below it the calls that replace it; grey bars are paid once per cluster, whatever the job's size.
 # The vectorized matrix and `FastLabelModel` win outright at any size; the Dask steps need a job large enough to pay for the grey bars; embedding is the step that grows fastest with the tweets.
 #
 # ## What this means for your data
