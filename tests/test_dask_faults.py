@@ -24,7 +24,7 @@ from dask.distributed import Client, LocalCluster
 
 import scaling.dask_label_model as dlm
 from crowdsourcing.crowd_matrix import frequent_workers
-from scaling.cluster import DASHBOARD_ADDRESS
+from scaling.cluster import DASHBOARD_ADDRESS, dask_client
 from scaling.dask_label_model import ClusterError, fit_and_label, write_answers
 from scaling.fast_label_model import FastLabelModel
 from scaling.sparse_votes import crowd_votes
@@ -151,3 +151,11 @@ def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, mo
     with cluster, Client(cluster) as client:
         with pytest.raises(ClusterError, match=r"was running on 1 workers that died"):
             fit_and_label(answers, tmp_path / "labels", client, worker_timeout=30, **OPTIONS)
+
+
+def test_the_local_cluster_binds_no_fixed_port():
+    with dask_client(n_workers=1) as client:
+        scheduler = client.cluster.scheduler
+        http = [s.getsockname() for s in scheduler.http_server._sockets.values()]
+        assert all(host == "127.0.0.1" and port not in (0, 8787) for host, port in http)
+        assert scheduler.port not in (0, 8786)
