@@ -11,7 +11,8 @@ Steps (seconds and peak memory each, printed as a table, optionally written as J
 4. Snorkel's LabelModel on the label matrix, and FastLabelModel from the answers table
    (`label_model` in the JSON: both timings and the largest difference of their probabilities);
 5. with --dask-answers N: the label model on Dask, Parquet answers to Parquet labels
-   (`dask_label_model`; peak memory counts every process of the cluster).
+   (`dask_label_model`; peak memory counts every process of the cluster), after the same on
+   N/10 answers in this run (its figures as `baseline`; --no-dask-baseline skips it).
 `--steps label_model` runs only steps 1 and 4; `--steps none` only step 5.
 `--steps end_model` runs the whole job on Dask instead (`end_model` in the JSON): Parquet answers
 to labels, MiniLM embeddings per partition on the workers, a classifier trained partition by
@@ -51,10 +52,7 @@ def run(args: argparse.Namespace) -> dict:
         result["label_model"] = {"snorkel": snorkel, "fast": fast, "max_abs_prob_diff": difference}
         result["steps"] = records + label_models
     if args.dask_answers:
-        result["dask_label_model"] = steps.dask_route(
-            args.dask_answers, args.workers, args.answers_per_task, args.dask_workers,
-            args.scheduler, args.seed,
-        )  # fmt: skip
+        result["dask_label_model"] = dask_route_and_baseline(args)
     return result
 
 
@@ -66,6 +64,21 @@ def real_texts() -> list[str] | None:
         print(f"No real tweets to time the embeddings on: {err}")
         return None
     return gold["tweet_body"].dropna().astype(str).tolist() * 2
+
+
+def dask_route_and_baseline(args: argparse.Namespace) -> dict:
+    """Step 5 at --dask-answers, after the same at a tenth of them unless --no-dask-baseline;
+    the baseline's figures and the ratio of times go into the record as `baseline`."""
+    options = (args.workers, args.answers_per_task, args.dask_workers, args.scheduler, args.seed)
+    if not args.dask_baseline:
+        return steps.dask_route(args.dask_answers, *options)
+    baseline = steps.dask_route(args.dask_answers // 10, *options)
+    record = steps.dask_route(args.dask_answers, *options)
+    record["baseline"] = {
+        k: baseline[k] for k in ("answers", "seconds", "peak_mib", "load_average")
+    }
+    record["seconds_over_baseline"] = record["seconds"] / baseline["seconds"]
+    return record
 
 
 def lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result: dict) -> list[dict]:
@@ -105,7 +118,13 @@ def print_table(result: dict) -> None:
         print(
             f"Dask route: {d['answers']:,} answers to {d['tweets']:,} tweets' labels in "
             f"{d['seconds']:.1f} s, peak {d['peak_mib']:,.0f} MiB over all processes, "
-            f"{d['max_abs_prob_diff']:.1e} from one process"
+            f"{d['max_abs_prob_diff']:.1e} from one process on {d['checked_tweets']:,} tweets"
+        )
+    if "baseline" in result.get("dask_label_model", {}):
+        d = result["dask_label_model"]
+        print(
+            f"  a tenth of the answers ({d['baseline']['answers']:,}) in the same run: "
+            f"{d['baseline']['seconds']:.1f} s, so {d['seconds_over_baseline']:.1f}x the time"
         )
 
 
@@ -150,6 +169,12 @@ def main() -> None:
     )
     parser.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes")
     parser.add_argument("--dask-answers", type=int, help="run the Dask route on this many answers")
+    parser.add_argument(
+        "--dask-baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first run the Dask route on a tenth of --dask-answers, to compare (default: yes)",
+    )
     parser.add_argument(
         "--scheduler", help="a Dask scheduler address to use instead of a local one"
     )

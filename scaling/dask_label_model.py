@@ -47,6 +47,7 @@ __all__ = [
     "ClusterError",
     "answer_files",
     "dask_overlap_counts",
+    "dask_votes",
     "fit_and_label",
     "read_answers",
     "write_answers",
@@ -170,9 +171,9 @@ def _partition_votes(path: str | os.PathLike, workers: list[int]) -> tuple[np.nd
     return tweets, crowd_votes(answers.set_index("tweet_id"), tweets, workers)
 
 
-def _partition_counts(path: str | os.PathLike, workers: list[int]) -> Counts:
-    """The file's overlap counts and number of tweets."""
-    tweets, votes = _partition_votes(path, workers)
+def _partition_counts(partition: tuple[np.ndarray, Votes]) -> Counts:
+    """A file's overlap counts and number of tweets, from its tweets and votes."""
+    tweets, votes = partition
     return overlap_counts(votes), len(tweets)
 
 
@@ -182,10 +183,10 @@ def _add(*parts: Counts) -> Counts:
 
 
 def _partition_labels(
-    path: str | os.PathLike, out: str, workers: list[int], mu: np.ndarray, p: np.ndarray
+    partition: tuple[np.ndarray, Votes], out: str, mu: np.ndarray, p: np.ndarray
 ) -> int:
-    """Write the probabilistic labels of the file's tweets (``tweet_id, p_0, ...``) to `out`."""
-    tweets, votes = _partition_votes(path, workers)
+    """Write the probabilistic labels of a file's tweets (``tweet_id, p_0, ...``) to `out`."""
+    tweets, votes = partition
     probs = probabilities(votes, mu, p)
     labels = pd.DataFrame({"tweet_id": tweets} | {f"p_{y}": probs[:, y] for y in range(len(p))})
     labels.to_parquet(out, index=False)
@@ -263,7 +264,10 @@ def fit_and_label(
     summaries = gather(client, client.map(check, files, pure=False), worker_timeout)
     _check_one_file_per_tweet(client, summaries, worker_timeout)
     workers = _label_workers(summaries, workers, min_answers, answers_path)
-    counts, n_tweets = dask_overlap_counts(client, files, workers, worker_timeout=worker_timeout)
+    # Each file's votes are built once and kept on the workers for both passes (a worker lost
+    # before the end has its share rebuilt from the files).
+    votes = dask_votes(client, files, workers)
+    counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
     model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
     model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
     marker = {
@@ -272,7 +276,7 @@ def fit_and_label(
         "files": len(files),
         "workers": len(workers),
     }
-    _write_labels(client, files, labels_path, workers, model, marker, overwrite, worker_timeout)
+    _write_labels(client, votes, labels_path, model, marker, overwrite, worker_timeout)
     return model
 
 
@@ -343,16 +347,21 @@ def _label_workers(
     return workers
 
 
+def dask_votes(
+    client: Client, files: Sequence[str | os.PathLike], workers: Sequence[int]
+) -> list[Future]:
+    """Futures of each answers file's ``(tweets, votes)``, built on the cluster and kept there."""
+    return client.map(functools.partial(_partition_votes, workers=list(workers)), files, pure=False)
+
+
 def dask_overlap_counts(
-    client: Client,
-    files: Sequence[str | os.PathLike],
-    workers: Sequence[int],
-    fan_in: int = 8,
-    worker_timeout: float = 60.0,
+    client: Client, votes: Sequence[Future], fan_in: int = 8, worker_timeout: float = 60.0
 ) -> Counts:
-    """Overlap counts and tweet count of all answers files, summed in a tree on the cluster."""
-    count = functools.partial(_partition_counts, workers=list(workers))
-    parts = client.map(count, files, pure=False)
+    """Overlap counts and tweet count of all files' votes, summed in a tree on the cluster.
+
+    `votes` are futures of each file's ``(tweets, votes)``, as `_partition_votes` returns them.
+    """
+    parts = client.map(_partition_counts, votes, pure=False)
     while len(parts) > 1:
         groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
         parts = [client.submit(_add, *group, pure=False) for group in groups]
@@ -361,24 +370,23 @@ def dask_overlap_counts(
 
 def _write_labels(
     client: Client,
-    files: Sequence[Path],
+    votes: Sequence[Future],
     labels_path: Path,
-    workers: list[int],
     model: FastLabelModel,
     marker: dict,
     overwrite: bool,
     worker_timeout: float,
 ) -> None:
-    """Write every file's labels into a temporary sibling of `labels_path`, with a ``_SUCCESS``
-    marker of `marker` and the labelled rows; then move it into place. On failure, remove it."""
+    """Write every file's labels (from its `votes`) into a temporary sibling of `labels_path`,
+    with a ``_SUCCESS`` marker of `marker` and the labelled rows; then move it into place. On
+    failure, remove it."""
     partial = labels_path.with_name(f".{labels_path.name}.partial-{uuid.uuid4().hex[:8]}")
     partial.mkdir(parents=True)
     try:
-        label = functools.partial(
-            _partition_labels, workers=workers, mu=model.mu.detach().cpu().numpy(), p=model.p
-        )
-        outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(files))]
-        rows = gather(client, client.map(label, files, outs, pure=False), worker_timeout)
+        mu = model.mu.detach().cpu().numpy()
+        label = functools.partial(_partition_labels, mu=mu, p=model.p)
+        outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(votes))]
+        rows = gather(client, client.map(label, votes, outs, pure=False), worker_timeout)
         marker |= {"labelled": sum(rows)}
         (partial / "_SUCCESS").write_text(json.dumps(marker, indent=1) + "\n")
         _publish(partial, labels_path, overwrite)

@@ -70,9 +70,32 @@ def _votes(
 
 
 def votes_from_matrix(L: np.ndarray, cardinality: int) -> Votes:
-    """Votes of a dense label matrix (items x LFs, -1 for abstain)."""
+    """Votes of a dense label matrix (items x LFs, -1 for abstain) of integer labels.
+
+    Floats are accepted where they are whole numbers; NaN or a fraction such as 0.5 raises a
+    `ValueError` (Snorkel's LabelModel would silently count it as an abstain).
+    """
+    L = _integer_labels(np.asarray(L))
     items, lfs = np.nonzero(L != ABSTAIN)
     return votes_from_table(items, lfs, L[items, lfs], L.shape[0], L.shape[1], cardinality)
+
+
+def _integer_labels(L: np.ndarray) -> np.ndarray:
+    """`L` as a 2-D int64 array; raises `ValueError` for another shape, NaN or fractions."""
+    if L.ndim != 2:
+        raise ValueError(f"a label matrix is 2-D (items x LFs), not of shape {L.shape}")
+    if L.dtype.kind in "iub":
+        return L.astype(np.int64, copy=False)
+    if L.dtype.kind != "f":
+        raise ValueError(f"labels must be integers, not {L.dtype}")
+    bad = ~np.isfinite(L) | (L != np.round(L))
+    if bad.any():
+        item, lf = np.argwhere(bad)[0]
+        raise ValueError(
+            f"labels must be integers (-1 to abstain): {bad.sum()} are not, e.g. "
+            f"{L[item, lf]} for item {item}, LF {lf}"
+        )
+    return L.astype(np.int64)
 
 
 def crowd_votes(

@@ -6,6 +6,7 @@ throughput. The per-worker LF route is timed on a sample and extrapolated to all
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import torch
 from dask.distributed import wait
 from snorkel.labeling import PandasLFApplier
@@ -21,7 +23,7 @@ from snorkel.labeling.model import LabelModel
 
 from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import fit_and_label, write_answers
+from scaling.dask_label_model import answer_files, fit_and_label, write_answers
 from scaling.dask_lfs import apply_with_dask
 from scaling.end_model import (
     accuracy_on_partitions,
@@ -34,8 +36,8 @@ from scaling.end_model import (
 )
 from scaling.fast_label_model import FastLabelModel
 from scaling.measure import measure
-from scaling.sparse_votes import Votes, crowd_votes
-from scaling.synthetic_crowd import synthetic_crowd
+from scaling.sparse_votes import Votes, crowd_votes, overlap_counts
+from scaling.synthetic_crowd import synthetic_crowd, write_synthetic_answers
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, worker_lfs
 
 __all__ = [
@@ -51,7 +53,7 @@ __all__ = [
 
 #: The tutorial's LabelModel options, used for both models.
 FIT_OPTIONS = {"n_epochs": 100, "seed": 123, "log_freq": 20, "l2": 0.1, "lr": 0.01}
-#: Tweets per Parquet file of the Dask route's answers (a million answers at 10 per tweet).
+#: Tweets per Parquet file of the Dask route's answers (two million answers at 20 per tweet).
 TWEETS_PER_FILE = 100_000
 #: Tweets per Parquet file (so per partition) in the end-model route: enough partitions to keep
 #: every worker busy at 100,000 tweets, 7.7 MB of embeddings each.
@@ -185,38 +187,79 @@ def _fitted(model: LabelModel, L: np.ndarray | Votes) -> LabelModel:
 def dask_route(
     n_answers: int,
     n_workers: int,
-    answers_per_task: int = 10,
+    answers_per_task: int = 20,
     dask_workers: int = 2,
     address: str | None = None,
     seed: int = 0,
+    checked_files: int = 3,
 ) -> dict:
     """The label model on Dask, end to end: a synthetic job's Parquet answers to Parquet labels.
 
-    Time and peak memory include starting the local cluster and count all its processes;
-    writing the answers is not timed. The labels are then checked against FastLabelModel fitted
-    in this process on the same answers (`max_abs_prob_diff`).
+    The answers are written file by file before the clock starts. Time and peak memory include
+    starting the local cluster and count all its processes (`rss_before_mib`: what this process
+    held before). The model is then fitted again in this process from the same files, read one at
+    a time, and its probabilities compared with the labels written for `checked_files` files
+    spread over the job (`max_abs_prob_diff` over `checked_tweets`).
     """
     n_tweets = n_answers // answers_per_task
     with tempfile.TemporaryDirectory() as folder:
         answers, labels = Path(folder) / "answers", Path(folder) / "labels"
-        tweets, crowd = synthetic_crowd(n_tweets, n_workers, answers_per_task, seed)
-        write_answers(crowd, answers, tweets_per_file=TWEETS_PER_FILE)
-        # Peak memory is measured above what is held now, so keeping the job here costs nothing.
+        write_synthetic_answers(
+            answers, n_tweets, n_workers, answers_per_task, seed, tasks_per_file=TWEETS_PER_FILE
+        )
+        rss_before = psutil.Process().memory_info().rss / 2**20
         route = measure(
             lambda: _fit_and_label(answers, labels, dask_workers, address), children=True
         )
-        written = pd.read_parquet(labels).set_index("tweet_id")
-    votes = _votes(crowd, tweets, frequent_workers(crowd))
-    expected = _fitted(FastLabelModel(cardinality=2, verbose=False), votes).predict_proba(votes)
-    actual = written.loc[tweets.index, ["p_0", "p_1"]].to_numpy()
+        load = os.getloadavg()
+        marker = json.loads((labels / "_SUCCESS").read_text())
+        checked, difference = _check_labels(answer_files(answers), labels, checked_files)
     return {
-        "answers": len(crowd),
-        "tweets": len(written),
+        "answers": marker["answers"],
+        "tweets": marker["labelled"],
         "workers": n_workers,
         "seconds": route.seconds,
         "peak_mib": route.peak_mib,
-        "max_abs_prob_diff": float(np.abs(actual - expected).max()),
+        "max_abs_prob_diff": difference,
+        "checked_tweets": checked,
+        "rss_before_mib": rss_before,
+        "load_average": load,
     }
+
+
+def _check_labels(files: list[Path], labels: Path, n_checked: int) -> tuple[int, float]:
+    """FastLabelModel fitted in this process from `files`, one at a time; the number of tweets
+    of `n_checked` files spread over them, and the largest difference from their labels."""
+    answers_per_worker = pd.concat([_answers(f)["worker_id"].value_counts() for f in files])
+    per_worker = answers_per_worker.groupby(level=0).sum()
+    workers = sorted(int(w) for w in per_worker.index[per_worker > 10])
+    counts, n_tweets = 0, 0
+    for file in files:
+        answers = _answers(file)
+        tweets = answers.index.unique()
+        counts, n_tweets = (
+            counts + overlap_counts(crowd_votes(answers, tweets, workers)),
+            n_tweets + len(tweets),
+        )
+    model = FastLabelModel(cardinality=2, verbose=False)
+    model.fit_counts(counts, n_tweets, progress_bar=False, **FIT_OPTIONS)
+    checked, difference = 0, 0.0
+    for i in np.unique(np.linspace(0, len(files) - 1, n_checked).round().astype(int)):
+        answers = _answers(files[i])
+        tweets = answers.index.unique()
+        expected = model.predict_proba(crowd_votes(answers, tweets, workers))
+        written = pd.read_parquet(labels / f"part-{i:05d}.parquet").set_index("tweet_id")
+        actual = written.loc[tweets, ["p_0", "p_1"]].to_numpy()
+        checked, difference = (
+            checked + len(tweets),
+            max(difference, np.abs(actual - expected).max()),
+        )
+    return checked, float(difference)
+
+
+def _answers(file: Path) -> pd.DataFrame:
+    """One answers file, indexed by tweet id."""
+    return pd.read_parquet(file).set_index("tweet_id")
 
 
 def _fit_and_label(answers: Path, labels: Path, dask_workers: int, address: str | None) -> None:

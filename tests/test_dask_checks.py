@@ -215,10 +215,10 @@ def test_a_failure_in_the_last_file_leaves_no_labels(client, crowd, tmp_path, mo
     answers = written(crowd, tmp_path / "answers")
     label = dlm._partition_labels
 
-    def fails_on_the_last(path, out, **kwargs):
-        if path.name == "part-00002.parquet":
+    def fails_on_the_last(partition, out, **kwargs):
+        if Path(out).name == "part-00002.parquet":
             raise OSError("disk full")
-        return label(path, out, **kwargs)
+        return label(partition, out, **kwargs)
 
     monkeypatch.setattr(dlm, "_partition_labels", fails_on_the_last)
     with pytest.raises(OSError, match="disk full"):

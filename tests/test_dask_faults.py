@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from dask.distributed import Client, LocalCluster
 
 import scaling.dask_label_model as dlm
 from crowdsourcing.crowd_matrix import frequent_workers
-from scaling.cluster import DASHBOARD_ADDRESS
+from scaling.cluster import DASHBOARD_ADDRESS, dask_client
 from scaling.dask_label_model import ClusterError, fit_and_label, write_answers
 from scaling.fast_label_model import FastLabelModel
 from scaling.sparse_votes import crowd_votes
@@ -58,19 +59,19 @@ def local_cluster(**options) -> LocalCluster:
     )
 
 
-def waiting_counts(started: Path, first_only: bool) -> Callable:
-    """`_partition_counts` that, on file part-00001 (every file unless `first_only`), writes
+def waiting_votes(started: Path, first_only: bool) -> Callable:
+    """`_partition_votes` that, on file part-00001 (every file unless `first_only`), writes
     its process id to `started` and waits to be killed; a later attempt runs normally."""
-    count = dlm._partition_counts
+    votes = dlm._partition_votes
 
-    def counts(path, **kwargs):
+    def waiting(path, **kwargs):
         if path.name == "part-00001.parquet" or not first_only:
             if not started.exists():
                 started.write_text(str(os.getpid()))
                 time.sleep(60)
-        return count(path, **kwargs)
+        return votes(path, **kwargs)
 
-    return counts
+    return waiting
 
 
 def kill_when_started(started: Path, pids: Callable[[], list[int]]) -> threading.Thread:
@@ -91,7 +92,7 @@ def kill_when_started(started: Path, pids: Callable[[], list[int]]) -> threading
 def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, monkeypatch):
     expected, answers = job
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_counts", waiting_counts(started, first_only=True))
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
     with local_cluster() as cluster, Client(cluster) as client:
         before = set(client.run(os.getpid).values())
         killer = kill_when_started(started, lambda: [int(started.read_text())])
@@ -130,7 +131,7 @@ def test_losing_every_worker_ends_with_a_clear_error(
     _, answers = job
     client, workers = nanny_free_workers
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_counts", waiting_counts(started, first_only=False))
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=False))
     kill_when_started(started, lambda: [w.pid for w in workers])
     began = time.monotonic()
     with pytest.raises(ClusterError, match=f"has had no worker for {TIMEOUT:g} s: every worker"):
@@ -145,9 +146,19 @@ def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, mo
     def dies(path, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(dlm, "_partition_counts", dies)
+    monkeypatch.setattr(dlm, "_partition_votes", dies)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = local_cluster()
     with cluster, Client(cluster) as client:
         with pytest.raises(ClusterError, match=r"was running on 1 workers that died"):
             fit_and_label(answers, tmp_path / "labels", client, worker_timeout=30, **OPTIONS)
+
+
+def test_the_local_cluster_binds_no_fixed_port():
+    with warnings.catch_warnings(record=True) as caught, dask_client(n_workers=1) as client:
+        warnings.simplefilter("always")  # for every thread: the scheduler warns in its own
+        scheduler = client.cluster.scheduler
+        http = [s.getsockname() for s in scheduler.http_server._sockets.values()]
+        assert all(host == "127.0.0.1" and port not in (0, 8787) for host, port in http)
+        assert scheduler.port not in (0, 8786)
+    assert not [w for w in caught if "already in use" in str(w.message)]

@@ -11,7 +11,13 @@ from dask.distributed import LocalCluster
 
 from crowdsourcing.crowd_matrix import frequent_workers
 from scaling.cluster import DASHBOARD_ADDRESS, dask_client
-from scaling.dask_label_model import answer_files, dask_overlap_counts, fit_and_label, write_answers
+from scaling.dask_label_model import (
+    answer_files,
+    dask_overlap_counts,
+    dask_votes,
+    fit_and_label,
+    write_answers,
+)
 from scaling.fast_label_model import FastLabelModel
 from scaling.sparse_votes import crowd_votes, overlap_counts
 from scaling.synthetic_crowd import synthetic_crowd
@@ -56,7 +62,8 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
         files = answer_files(folder / "answers")
-        counts, n = dask_overlap_counts(client, files, workers, fan_in=2)
+        partitions = dask_votes(client, files, workers)
+        counts, n = dask_overlap_counts(client, partitions, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
     np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())
