@@ -2,9 +2,10 @@
 
     python benchmarks/label_model_growth.py --json build/growth.json --plot scaling/growth.png
 
-Each size runs in a fresh process of scaling_benchmark.py (1,000 workers, 10 answers per tweet):
-Snorkel's LabelModel and FastLabelModel at each of --answers, the Dask route (Parquet to
-Parquet, all processes counted) at each of --dask-answers. Prints a Markdown table.
+Each size runs in a fresh process of scaling_benchmark.py (1,000 workers, --answers-per-task
+answers per tweet, 20 by default): Snorkel's LabelModel and FastLabelModel at each of --answers
+(none with a bare --answers), the Dask route (Parquet to Parquet, all processes counted) at each
+of --dask-answers. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -37,15 +38,17 @@ def run_benchmark(*options: str) -> dict:
         return json.loads(out.read_text())
 
 
-def growth(answers: list[int], dask_answers: list[int]) -> list[dict]:
+def growth(answers: list[int], dask_answers: list[int], per_task: int) -> list[dict]:
     """Rows of (route, answers, seconds, peak_mib)."""
     rows = []
+    density = ("--answers-per-task", str(per_task))
     for n in answers:
-        result = run_benchmark("--steps", "label_model", "--tasks", str(n // 10))
+        result = run_benchmark("--steps", "label_model", "--tasks", str(n // per_task), *density)
         for route in ("snorkel", "fast"):
             rows.append({"route": route, "answers": n, **result["label_model"][route]})
     for n in dask_answers:
-        route = run_benchmark("--steps", "none", "--dask-answers", str(n))["dask_label_model"]
+        options = ("--steps", "none", "--dask-answers", str(n), "--no-dask-baseline", *density)
+        route = run_benchmark(*options)["dask_label_model"]
         rows.append(
             {
                 "route": "dask",
@@ -67,7 +70,7 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path: Path) -> None:
+def plot(rows: list[dict], path: Path, per_task: int) -> None:
     """Seconds and peak memory against answers, log-log, one line per route."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for route, label in ROUTES.items():
@@ -76,7 +79,8 @@ def plot(rows: list[dict], path: Path) -> None:
             ax.plot([r["answers"] for r in mine], [r[key] for r in mine], "o-", label=label)
     seconds = "seconds (fit; Dask route: Parquet to Parquet)"
     for ax, ylabel in zip(axes, (seconds, "peak memory (MiB), all processes"), strict=True):
-        ax.set(xscale="log", yscale="log", xlabel="answers (10 per tweet, 1,000 workers)")
+        xlabel = f"answers ({per_task} per tweet, 1,000 workers)"
+        ax.set(xscale="log", yscale="log", xlabel=xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].legend()
@@ -87,23 +91,24 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--answers", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
+    parser.add_argument("--answers", type=int, nargs="*", default=[100_000, 300_000, 1_000_000])
     parser.add_argument(
         "--dask-answers",
         type=int,
         nargs="+",
-        default=[100_000, 300_000, 1_000_000, 3_000_000, 10_000_000],
+        default=[100_000, 1_000_000, 10_000_000, 30_000_000, 100_000_000],
     )
+    parser.add_argument("--answers-per-task", type=int, default=20, help="default 20")
     parser.add_argument("--json", type=Path, help="write the rows to this file")
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) to this file")
     args = parser.parse_args()
-    rows = growth(args.answers, args.dask_answers)
+    rows = growth(args.answers, args.dask_answers, args.answers_per_task)
     print(markdown_table(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2))
     if args.plot:
-        plot(rows, args.plot)
+        plot(rows, args.plot, args.answers_per_task)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python benchmarks/scaling_benchmark.py --json build/scaling.json     # full size, all steps
     python benchmarks/scaling_benchmark.py --steps none --dask-answers 10000000  # Dask route only
+    python benchmarks/scaling_benchmark.py --steps end_model --json build/end_model.json
 
 Steps (seconds and peak memory each, printed as a table, optionally written as JSON):
 1. the crowd part of the label matrix, vectorized, for all tasks;
@@ -10,8 +11,14 @@ Steps (seconds and peak memory each, printed as a table, optionally written as J
 4. Snorkel's LabelModel on the label matrix, and FastLabelModel from the answers table
    (`label_model` in the JSON: both timings and the largest difference of their probabilities);
 5. with --dask-answers N: the label model on Dask, Parquet answers to Parquet labels
-   (`dask_label_model`; peak memory counts every process of the cluster).
+   (`dask_label_model`; peak memory counts every process of the cluster), after the same on
+   N/10 answers in this run (its figures as `baseline`; --no-dask-baseline skips it).
 `--steps label_model` runs only steps 1 and 4; `--steps none` only step 5.
+`--steps end_model` runs the whole job on Dask instead (`end_model` in the JSON): Parquet answers
+to labels, MiniLM embeddings per partition on the workers, a classifier trained partition by
+partition on the probabilistic labels, its accuracy on held-out tweets against the synthetic
+truth; each step's seconds and peak memory over all processes, and the embedding throughput,
+also on the real tweets' texts (longer than the synthetic ones) when the data are available.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import json
 from pathlib import Path
 
+from crowdsourcing.data import DataError, load_sources
 from scaling import steps
 from scaling.synthetic_crowd import synthetic_crowd
 
@@ -27,7 +35,12 @@ from scaling.synthetic_crowd import synthetic_crowd
 def run(args: argparse.Namespace) -> dict:
     """The chosen steps; returns the parameters, one record per step and the derived figures."""
     result: dict = {"parameters": vars(args)}
-    if args.steps != "none":
+    if args.steps == "end_model":
+        result["end_model"] = steps.end_model_route(
+            args.tasks, args.workers, args.answers_per_task, args.dask_workers,
+            args.scheduler, args.seed, real_texts=real_texts(),
+        )  # fmt: skip
+    elif args.steps != "none":
         tweets, crowd = synthetic_crowd(args.tasks, args.workers, args.answers_per_task, args.seed)
         vectorized, L, workers = steps.vectorized(crowd, tweets)
         result["parameters"] |= {"answers": len(crowd), "lfs": L.shape[1]}
@@ -39,11 +52,33 @@ def run(args: argparse.Namespace) -> dict:
         result["label_model"] = {"snorkel": snorkel, "fast": fast, "max_abs_prob_diff": difference}
         result["steps"] = records + label_models
     if args.dask_answers:
-        result["dask_label_model"] = steps.dask_route(
-            args.dask_answers, args.workers, args.answers_per_task, args.dask_workers,
-            args.scheduler, args.seed,
-        )  # fmt: skip
+        result["dask_label_model"] = dask_route_and_baseline(args)
     return result
+
+
+def real_texts() -> list[str] | None:
+    """The real gold tweets' texts, twice over (2,000 texts), or None without the data."""
+    try:
+        gold, _ = load_sources()
+    except DataError as err:
+        print(f"No real tweets to time the embeddings on: {err}")
+        return None
+    return gold["tweet_body"].dropna().astype(str).tolist() * 2
+
+
+def dask_route_and_baseline(args: argparse.Namespace) -> dict:
+    """Step 5 at --dask-answers, after the same at a tenth of them unless --no-dask-baseline;
+    the baseline's figures and the ratio of times go into the record as `baseline`."""
+    options = (args.workers, args.answers_per_task, args.dask_workers, args.scheduler, args.seed)
+    if not args.dask_baseline:
+        return steps.dask_route(args.dask_answers, *options)
+    baseline = steps.dask_route(args.dask_answers // 10, *options)
+    record = steps.dask_route(args.dask_answers, *options)
+    record["baseline"] = {
+        k: baseline[k] for k in ("answers", "seconds", "peak_mib", "load_average")
+    }
+    record["seconds_over_baseline"] = record["seconds"] / baseline["seconds"]
+    return record
 
 
 def lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result: dict) -> list[dict]:
@@ -76,22 +111,56 @@ def print_table(result: dict) -> None:
             f"FastLabelModel vs LabelModel: {speedup:,.0f}x faster, "
             f"probabilities differ by at most {lm['max_abs_prob_diff']:.1e}"
         )
+    if "end_model" in result:
+        print_end_model(result["end_model"])
     if "dask_label_model" in result:
         d = result["dask_label_model"]
         print(
             f"Dask route: {d['answers']:,} answers to {d['tweets']:,} tweets' labels in "
             f"{d['seconds']:.1f} s, peak {d['peak_mib']:,.0f} MiB over all processes, "
-            f"{d['max_abs_prob_diff']:.1e} from one process"
+            f"{d['max_abs_prob_diff']:.1e} from one process on {d['checked_tweets']:,} tweets"
         )
+    if "baseline" in result.get("dask_label_model", {}):
+        d = result["dask_label_model"]
+        print(
+            f"  a tenth of the answers ({d['baseline']['answers']:,}) in the same run: "
+            f"{d['baseline']['seconds']:.1f} s, so {d['seconds_over_baseline']:.1f}x the time"
+        )
+
+
+def print_end_model(e: dict) -> None:
+    """The end-model route's steps, throughput and accuracies."""
+    print(f"{'end-model route step':<40}{'seconds':>10}{'peak MiB':>10}")
+    for r in e["steps"]:
+        print(f"{r['step']:<40}{r['seconds']:>10.2f}{r['peak_mib']:>10.0f}")
+    print(
+        f"{e['tweets']:,} tweets in {e['seconds']:.1f} s, peak {e['peak_mib']:,.0f} MiB over all"
+        f" processes; embeddings {e['embed_tweets_per_s']:,.0f} tweets/s on {e['cores']} cores"
+        f" ({e['embed_tweets_per_s_per_core']:,.0f} per core, {e['mean_tokens']:.1f} tokens each)"
+    )
+    if "real_texts" in e:
+        r = e["real_texts"]
+        print(
+            f"real tweets ({r['mean_tokens']:.1f} tokens each):"
+            f" {r['embed_tweets_per_s_per_core']:,.0f} tweets/s per core"
+        )
+    print(
+        f"accuracy on held-out tweets: end model {e['accuracy']:.3f},"
+        f" label model {e['label_model_accuracy']:.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000, help="tweets (default 100,000)")
     parser.add_argument("--workers", type=int, default=1_000, help="crowd workers (default 1,000)")
-    parser.add_argument("--answers-per-task", type=int, default=10, help="default 10")
+    parser.add_argument(
+        "--answers-per-task", type=int, default=20, help="default 20, as in the real job"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", choices=["all", "label_model", "none"], default="all")
+    parser.add_argument(
+        "--steps", choices=["all", "label_model", "none", "end_model"], default="all"
+    )
     parser.add_argument(
         "--lf-route-sample", type=int, default=200, help="tweets to time the LF route on"
     )
@@ -100,6 +169,12 @@ def main() -> None:
     )
     parser.add_argument("--dask-workers", type=int, default=2, help="local Dask worker processes")
     parser.add_argument("--dask-answers", type=int, help="run the Dask route on this many answers")
+    parser.add_argument(
+        "--dask-baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first run the Dask route on a tenth of --dask-answers, to compare (default: yes)",
+    )
     parser.add_argument(
         "--scheduler", help="a Dask scheduler address to use instead of a local one"
     )

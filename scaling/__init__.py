@@ -4,5 +4,6 @@ steps: the measured steps shared by the notebook and benchmarks/scaling_benchmar
 synthetic_crowd, synthetic_lfs: crowd jobs of any size and the LFs for them;
 sparse_votes, fast_label_model: Snorkel's LabelModel from the answers table, in seconds;
 dask_label_model, dask_lfs, cluster: the same work spread over a Dask cluster;
-measure: time and peak memory of a step.
+end_model: embeddings per partition on the workers and a classifier trained on soft labels;
+measure, report: time and peak memory of a step, and the notebook's words about them.
 """

@@ -10,10 +10,17 @@ from dask.distributed import Client, LocalCluster
 
 __all__ = ["dask_client"]
 
+#: The scheduler's HTTP server (its dashboard, if bokeh is installed): localhost, a free port.
+#: `dashboard_address=None` does not turn it off; it then binds port 8787, or warns if taken.
+DASHBOARD_ADDRESS = "127.0.0.1:0"
+
 
 @contextmanager
 def dask_client(n_workers: int = 2, address: str | None = None) -> Iterator[Client]:
-    """A client of `address`'s scheduler, else of `n_workers` single-threaded local processes."""
+    """A client of `address`'s scheduler, else of `n_workers` single-threaded local processes.
+
+    The local cluster binds no fixed port: the scheduler and its HTTP server take free ones.
+    """
     if address:
         with Client(address) as client:
             yield client
@@ -22,7 +29,7 @@ def dask_client(n_workers: int = 2, address: str | None = None) -> Iterator[Clie
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=DASHBOARD_ADDRESS,
         silence_logs=logging.ERROR,
     )
     try:

@@ -21,21 +21,9 @@ from snorkel.labeling.model.label_model import TrainConfig
 from snorkel.utils.config_utils import merge_config
 from tqdm import trange
 
-from scaling.sparse_votes import Votes, overlap_counts, votes_from_matrix
+from scaling.sparse_votes import Votes, overlap_counts, probabilities, votes_from_matrix
 
 __all__ = ["FastLabelModel", "probabilities"]
-
-
-def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(Y | votes) of each item under parameters `mu` (d x k) and class balance `p`.
-
-    Snorkel's formula, exp(onehot · log mu + log p) normalized per row, with log mu taken in
-    mu's own precision as Snorkel does; the row maximum is subtracted first, so many votes on
-    one item cannot underflow.
-    """
-    logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return probs / probs.sum(axis=1, keepdims=True)
 
 
 class FastLabelModel(LabelModel):
@@ -72,6 +60,8 @@ class FastLabelModel(LabelModel):
         self._set_logger()
         self.n, self.d = n_items, counts.shape[0]
         self.m, self.t = self.d // self.cardinality, 1
+        if self.n < 1:
+            raise ValueError("L_train has no items (rows): the label model needs at least one")
         if self.m < 3:
             raise ValueError("L_train should have at least 3 labeling functions")
         self._set_class_balance(class_balance, Y_dev)
@@ -131,9 +121,11 @@ class FastLabelModel(LabelModel):
         self._O_active, self._diag_O = active_O, torch.diagonal(active_O).clone()
         # Pairs of active columns of the same LF: the k x k blocks that Snorkel's mask removes.
         # They lie less than k apart in the active order: shifts -(k-1)..k-1 of it find them all.
-        lf, shifts = self._active // self.cardinality, range(1 - self.cardinality, self.cardinality)
-        rows = torch.cat([torch.arange(max(0, -s), len(lf) - max(0, s)) for s in shifts])
-        cols = rows + torch.cat([torch.full((len(lf) - abs(s),), s) for s in shifts])
+        # With no active column at all (every LF abstains everywhere) there are no pairs.
+        lf, k = self._active // self.cardinality, self.cardinality
+        shifts = [s for s in range(1 - k, k) if abs(s) < len(lf)]
+        rows = torch.cat([torch.arange(max(0, -s), len(lf) - max(0, s)) for s in shifts] or [lf])
+        cols = rows + torch.cat([torch.full((len(lf) - abs(s),), s) for s in shifts] or [lf])
         same = lf[rows] == lf[cols]
         self._block_rows, self._block_cols = rows[same], cols[same]
         self._block_O = active_O[self._block_rows, self._block_cols]

@@ -16,7 +16,14 @@ import scipy.sparse as sp
 
 from crowdsourcing.crowd_matrix import ABSTAIN, CLASSES, crowd_vote_cells
 
-__all__ = ["Votes", "crowd_votes", "overlap_counts", "votes_from_matrix", "votes_from_table"]
+__all__ = [
+    "Votes",
+    "crowd_votes",
+    "overlap_counts",
+    "probabilities",
+    "votes_from_matrix",
+    "votes_from_table",
+]
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,32 @@ def _votes(
 
 
 def votes_from_matrix(L: np.ndarray, cardinality: int) -> Votes:
-    """Votes of a dense label matrix (items x LFs, -1 for abstain)."""
+    """Votes of a dense label matrix (items x LFs, -1 for abstain) of integer labels.
+
+    Floats are accepted where they are whole numbers; NaN or a fraction such as 0.5 raises a
+    `ValueError` (Snorkel's LabelModel would silently count it as an abstain).
+    """
+    L = _integer_labels(np.asarray(L))
     items, lfs = np.nonzero(L != ABSTAIN)
     return votes_from_table(items, lfs, L[items, lfs], L.shape[0], L.shape[1], cardinality)
+
+
+def _integer_labels(L: np.ndarray) -> np.ndarray:
+    """`L` as a 2-D int64 array; raises `ValueError` for another shape, NaN or fractions."""
+    if L.ndim != 2:
+        raise ValueError(f"a label matrix is 2-D (items x LFs), not of shape {L.shape}")
+    if L.dtype.kind in "iub":
+        return L.astype(np.int64, copy=False)
+    if L.dtype.kind != "f":
+        raise ValueError(f"labels must be integers, not {L.dtype}")
+    bad = ~np.isfinite(L) | (L != np.round(L))
+    if bad.any():
+        item, lf = np.argwhere(bad)[0]
+        raise ValueError(
+            f"labels must be integers (-1 to abstain): {bad.sum()} are not, e.g. "
+            f"{L[item, lf]} for item {item}, LF {lf}"
+        )
+    return L.astype(np.int64)
 
 
 def crowd_votes(
@@ -89,3 +119,15 @@ def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndar
 def overlap_counts(votes: Votes) -> sp.csr_matrix:
     """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot."""
     return (votes.onehot.T @ votes.onehot).tocsr()
+
+
+def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(Y | votes) of each item under parameters `mu` (d x k) and class balance `p`.
+
+    Snorkel's formula, exp(onehot · log mu + log p) normalized per row, with log mu taken in
+    mu's own precision as Snorkel does; the row maximum is subtracted first, so many votes on
+    one item cannot underflow.
+    """
+    logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return probs / probs.sum(axis=1, keepdims=True)

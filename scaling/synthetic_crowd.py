@@ -1,16 +1,19 @@
 """Synthetic crowdsourcing jobs of any size, for benchmarks: tweets, gold labels, crowd answers.
 
-Each task (tweet) is answered by distinct workers; a worker answers correctly with its own
-accuracy and otherwise picks one of the other four answers. Tweets are short template texts with
-weather and sentiment words, so the tutorial's text LFs have something to read; a few lack text.
+Each task (tweet) is answered by distinct workers, 20 by default as in the real job; a worker
+answers correctly with its own accuracy and otherwise picks one of the other four answers. Tweets
+are short template texts with weather and sentiment words (about 7 MiniLM tokens, where real
+tweets have about 25), so the text LFs and the embeddings have something to read; a few lack text.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["synthetic_crowd"]
+__all__ = ["synthetic_crowd", "write_synthetic_answers"]
 
 _WEATHER = np.array(["the sun", "this rain", "the snow", "the wind", "this heat", "the storm"])
 _POSITIVE = np.array(["I love", "so nice:", "enjoying", "what a beautiful day with", "yay for"])
@@ -22,7 +25,7 @@ _OTHER_ANSWERS = {0: np.array([1, -1, 2, 3]), 1: np.array([0, -1, 2, 3])}
 def synthetic_crowd(
     n_tasks: int = 100_000,
     n_workers: int = 1_000,
-    answers_per_task: int = 10,
+    answers_per_task: int = 20,
     seed: int = 0,
     missing_text: float = 0.001,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -33,17 +36,9 @@ def synthetic_crowd(
     rng = np.random.default_rng(seed)
     tweet_ids = np.arange(n_tasks, dtype=np.int64) + 10_000_000
     truth = rng.integers(0, 2, n_tasks)
-
-    # Distinct workers per task: an arithmetic progression modulo n_workers, random start and step.
-    max_step = max(1, (n_workers - 1) // answers_per_task)
-    start = rng.integers(0, n_workers, n_tasks)
-    step = rng.integers(1, max_step + 1, n_tasks)
-    workers = (start[:, None] + np.arange(answers_per_task) * step[:, None]) % n_workers
+    workers = _distinct_workers(rng, n_tasks, n_workers, answers_per_task)
     accuracy = rng.uniform(0.55, 0.95, n_workers)
-    correct = rng.random(workers.shape) < accuracy[workers]
-    pick = rng.integers(0, 4, workers.shape)
-    wrong = np.where(truth[:, None] == 1, _OTHER_ANSWERS[1][pick], _OTHER_ANSWERS[0][pick])
-    answers = np.where(correct, truth[:, None], wrong)
+    answers = _answers(rng, truth, workers, accuracy)
 
     crowd_answers = pd.DataFrame(
         {"worker_id": workers.ravel() + 1_000, "answer": answers.ravel()},
@@ -65,3 +60,57 @@ def _texts(truth: np.ndarray, rng: np.random.Generator, missing: float) -> np.nd
     texts = np.char.add(np.char.add(sentiment, " "), _WEATHER[rng.integers(0, 6, n)]).astype(object)
     texts[rng.random(n) < missing] = None
     return texts
+
+
+def _distinct_workers(
+    rng: np.random.Generator, n_tasks: int, n_workers: int, answers_per_task: int
+) -> np.ndarray:
+    """Distinct workers per task (tasks x answers): an arithmetic progression modulo
+    `n_workers`, random start and step."""
+    max_step = max(1, (n_workers - 1) // answers_per_task)
+    start = rng.integers(0, n_workers, n_tasks)
+    step = rng.integers(1, max_step + 1, n_tasks)
+    return (start[:, None] + np.arange(answers_per_task) * step[:, None]) % n_workers
+
+
+def _answers(
+    rng: np.random.Generator, truth: np.ndarray, workers: np.ndarray, accuracy: np.ndarray
+) -> np.ndarray:
+    """Each worker's answer: the truth with its accuracy, else one of the four others."""
+    correct = rng.random(workers.shape) < accuracy[workers]
+    pick = rng.integers(0, 4, workers.shape)
+    wrong = np.where(truth[:, None] == 1, _OTHER_ANSWERS[1][pick], _OTHER_ANSWERS[0][pick])
+    return np.where(correct, truth[:, None], wrong)
+
+
+def write_synthetic_answers(
+    folder: Path,
+    n_tasks: int,
+    n_workers: int = 1_000,
+    answers_per_task: int = 20,
+    seed: int = 0,
+    tasks_per_file: int = 100_000,
+) -> None:
+    """Write a job's answers (``tweet_id, worker_id, answer``) as Parquet files of whole tasks.
+
+    The job is `synthetic_crowd`'s kind (same workers and accuracies throughout), generated one
+    file at a time so that memory stays that of one file, whatever `n_tasks`; file i draws from
+    the seed (seed, i), so the job differs from `synthetic_crowd(n_tasks, ...)`'s.
+    """
+    accuracy = np.random.default_rng(seed).uniform(0.55, 0.95, n_workers)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for part, first in enumerate(range(0, n_tasks, tasks_per_file)):
+        rng = np.random.default_rng([seed, part])
+        n = min(tasks_per_file, n_tasks - first)
+        truth = rng.integers(0, 2, n)
+        workers = _distinct_workers(rng, n, n_workers, answers_per_task)
+        answers = _answers(rng, truth, workers, accuracy)
+        tweet_ids = np.arange(first, first + n, dtype=np.int64) + 10_000_000
+        table = pd.DataFrame(
+            {
+                "tweet_id": np.repeat(tweet_ids, answers_per_task),
+                "worker_id": workers.ravel() + 1_000,
+                "answer": answers.ravel(),
+            }
+        )
+        table.to_parquet(Path(folder) / f"part-{part:05d}.parquet", index=False)

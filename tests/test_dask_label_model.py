@@ -7,12 +7,17 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from dask import dataframe as dd
 from dask.distributed import LocalCluster
 
 from crowdsourcing.crowd_matrix import frequent_workers
-from scaling.cluster import dask_client
-from scaling.dask_label_model import dask_overlap_counts, fit_and_label, write_answers
+from scaling.cluster import DASHBOARD_ADDRESS, dask_client
+from scaling.dask_label_model import (
+    answer_files,
+    dask_overlap_counts,
+    dask_votes,
+    fit_and_label,
+    write_answers,
+)
 from scaling.fast_label_model import FastLabelModel
 from scaling.sparse_votes import crowd_votes, overlap_counts
 from scaling.synthetic_crowd import synthetic_crowd
@@ -34,7 +39,10 @@ def job(tmp_path_factory):
 def scheduler():
     """The address of a local cluster, used as a user's own scheduler would be."""
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=DASHBOARD_ADDRESS,
+        silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -53,8 +61,9 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     workers = frequent_workers(crowd)
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
-        answers = dd.read_parquet(str(folder / "answers"))
-        counts, n = dask_overlap_counts(answers, workers, fan_in=2)
+        files = answer_files(folder / "answers")
+        partitions = dask_votes(client, files, workers)
+        counts, n = dask_overlap_counts(client, partitions, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
     np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.special
+import torch
 from snorkel.labeling.model import LabelModel
 
 from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.data import load_data
-from scaling.fast_label_model import FastLabelModel
+from scaling.fast_label_model import FastLabelModel, probabilities
 from scaling.sparse_votes import crowd_votes, votes_from_table
 
 
@@ -121,3 +123,96 @@ def test_invalid_votes_raise():
         FastLabelModel(verbose=False).fit(np.zeros((10, 2), dtype=int))
     with pytest.raises(ValueError, match="device"):
         FastLabelModel(device="cuda:0", verbose=False)
+
+
+def bad_matrix(value: float) -> np.ndarray:
+    """A float label matrix with `value` as one label."""
+    L = label_matrix(200, 5, 2, seed=0).astype(float)
+    L[3, 1] = value
+    return L
+
+
+@pytest.mark.parametrize(
+    "L, snorkel_error, message",
+    [
+        (bad_matrix(0.5), None, "labels must be integers .*: 1 are not, e.g. 0.5 for item 3, LF 1"),
+        (bad_matrix(np.nan), None, "labels must be integers .*e.g. nan for item 3, LF 1"),
+        (bad_matrix(-2), None, "labels must lie in -1..1"),
+        (bad_matrix(2), "cardinality 3", "labels must lie in -1..1"),
+        (np.zeros((0, 5), dtype=int), "zero-size array", "L_train has no items"),
+        (np.array([0, 1, -1]), "not enough values", "a label matrix is 2-D"),
+    ],
+    ids=["fraction", "NaN", "below -1", "above cardinality", "no rows", "1-D"],
+)
+def test_bad_label_matrices_raise_where_snorkel_is_silent_or_obscure(L, snorkel_error, message):
+    snorkel = LabelModel(cardinality=2, verbose=False)
+    if snorkel_error is None:  # Snorkel counts the bad label as an abstain and fits anyway
+        snorkel.fit(L, progress_bar=False, n_epochs=5)
+    else:
+        with pytest.raises(ValueError, match=snorkel_error):
+            snorkel.fit(L, progress_bar=False, n_epochs=5)
+    with pytest.raises(ValueError, match=message):
+        FastLabelModel(cardinality=2, verbose=False).fit(L, progress_bar=False, n_epochs=5)
+
+
+def test_whole_floats_are_labels_as_integers_are():
+    L = label_matrix(500, 6, 2, seed=3)
+    assert_same_model(L.astype(float), 2, seed=1, n_epochs=50)
+
+
+@pytest.mark.parametrize("class_balance", [None, [0.3, 0.7]])
+def test_a_matrix_where_every_lf_abstains_gives_the_prior_as_snorkel_does(class_balance):
+    L = np.full((200, 6), -1)
+    snorkel = LabelModel(cardinality=2, verbose=False)
+    snorkel.fit(L, class_balance=class_balance, progress_bar=False, seed=1, n_epochs=20)
+    fast = FastLabelModel(cardinality=2, verbose=False)
+    fast.fit(L, class_balance=class_balance, progress_bar=False, seed=1, n_epochs=20)
+    np.testing.assert_array_equal(fast.mu.detach().numpy(), snorkel.mu.detach().numpy())
+    prior = np.tile(snorkel.p, (len(L), 1))
+    np.testing.assert_allclose(snorkel.predict_proba(L), prior, atol=1e-12)
+    np.testing.assert_allclose(fast.predict_proba(L), prior, atol=1e-12)
+
+
+class _EndsFlipped:
+    """A fit that ends in the other basin: each LF's class columns swapped after clamping."""
+
+    def _clamp_params(self) -> None:
+        super()._clamp_params()
+        self.mu = torch.nn.Parameter(self.mu.detach().flip(1))
+
+
+def test_symmetry_breaking_restores_a_fit_that_ends_with_swapped_classes():
+    L = label_matrix(1000, 8, 2, seed=4)
+    options = {"progress_bar": False, "seed": 2, "n_epochs": 60}
+    plain = FastLabelModel(cardinality=2, verbose=False)
+    plain.fit(L, **options)
+    snorkel = type("FlippedLabelModel", (_EndsFlipped, LabelModel), {})(
+        cardinality=2, verbose=False
+    )
+    fast = type("FlippedFast", (_EndsFlipped, FastLabelModel), {})(cardinality=2, verbose=False)
+    snorkel.fit(L, **options)
+    fast.fit(L, **options)
+    np.testing.assert_allclose(fast.mu.detach().numpy(), snorkel.mu.detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(fast.mu.detach().numpy(), plain.mu.detach().numpy(), atol=0)
+    np.testing.assert_allclose(fast.predict_proba(L), plain.predict_proba(L), atol=0)
+
+
+def test_probabilities_of_many_rare_votes_do_not_underflow():
+    # 200 LFs of 1% coverage all vote on item 0: each vote's log mu is about -4.6 to -6.9, so
+    # exp of the sum (about -1,100) is 0 for both classes, and 0 / 0 without the row maximum.
+    n_lfs, coverage = 200, 0.01
+    mu = np.tile(coverage * np.array([[0.8, 0.2], [0.2, 0.8]]), (n_lfs, 1))
+    votes = votes_from_table(
+        np.zeros(n_lfs, dtype=int),
+        np.arange(n_lfs),
+        (np.arange(n_lfs) % 3 == 0).astype(int),
+        2,
+        n_lfs,
+        2,
+    )
+    p = np.array([0.4, 0.6])
+    probs = probabilities(votes, mu, p)
+    logits = votes.onehot.toarray() @ np.log(mu) + np.log(p)
+    assert logits[0].max() < -745  # where np.exp underflows to 0
+    np.testing.assert_allclose(probs, scipy.special.softmax(logits, axis=1), rtol=1e-9)
+    np.testing.assert_allclose(probs[1], p, rtol=1e-12)  # no vote: the prior

@@ -1,0 +1,67 @@
+"""What the scaling notebook says about its own timings: sentences and a figure, kept out of its
+cells so that those show only the calls a reader would copy."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+__all__ = ["applier_comparison", "break_even", "timings_figure"]
+
+#: Colour of each kind of bar in `timings_figure`.
+KINDS = {
+    "one process, as the tutorial does it": "C0",
+    "the route that scales": "C1",
+    "start-up, once per cluster": "C7",
+}
+
+
+def break_even(startup: float, slow_per_item: float, fast_per_item: float) -> float | None:
+    """Items from which the faster route, start-up included, wins; None if it never does."""
+    saved = slow_per_item - fast_per_item
+    return startup / saved if saved > 0 else None
+
+
+def _round2(x: float) -> int:
+    """`x` rounded to two significant digits, as a whole number."""
+    return int(float(f"{x:.2g}"))
+
+
+def applier_comparison(
+    pandas_s: float, dask_s: float, startup_s: float, n_tweets: int, workers: int
+) -> str:
+    """Pandas against Dask on the same tweets, said with and without the cluster's start-up."""
+    total = startup_s + dask_s
+    verdict = "slower" if total > pandas_s else "faster"
+    lines = [
+        f"PandasLFApplier: {pandas_s:.2f} s for {n_tweets:,} tweets",
+        f"DaskLFApplier on {workers} worker processes: {dask_s:.2f} s,"
+        f" {pandas_s / dask_s:.2f} times as fast",
+        f"Local cluster start-up: {startup_s:.2f} s;"
+        f" start-up included, Dask took {total:.2f} s, {verdict} than pandas at this size",
+    ]
+    tweets = break_even(startup_s, pandas_s / n_tweets, dask_s / n_tweets)
+    lines.append(
+        f"Dask pays for its start-up from about {_round2(tweets):,} tweets on this machine"
+        if tweets is not None
+        else "Dask is not faster per tweet on this machine, so it never pays for its start-up"
+    )
+    return "\n".join(lines)
+
+
+def timings_figure(bars: list[tuple[str, float, str]], title: str) -> tuple[Figure, str]:
+    """Horizontal bars (name, seconds, kind from `KINDS`) on a log scale, and their alt text."""
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(bars) + 1.5))
+    for row, (_, seconds, kind) in enumerate(bars):
+        ax.barh(row, seconds, color=KINDS[kind])
+    ax.set_yticks(range(len(bars)), [name for name, _, _ in bars])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set(xlabel="seconds (log scale)", title=title)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in KINDS.values()]
+    ax.legend(handles, list(KINDS), loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    fig.tight_layout()
+    alt = f"Bar chart, log scale: {title}. " + "; ".join(
+        f"{name} ({kind}): {seconds:.2f} s" for name, seconds, kind in bars
+    )
+    return fig, alt

@@ -1,0 +1,164 @@
+"""The Dask route survives a killed worker, and ends with a clear error when no worker is left.
+
+A task of the counting pass is made to wait until the test has killed the worker process that
+runs it, so every kill lands mid-run; no test binds a fixed port.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import pytest
+from dask.distributed import Client, LocalCluster
+
+import scaling.dask_label_model as dlm
+from crowdsourcing.crowd_matrix import frequent_workers
+from scaling.cluster import DASHBOARD_ADDRESS, dask_client
+from scaling.dask_label_model import ClusterError, fit_and_label, write_answers
+from scaling.fast_label_model import FastLabelModel
+from scaling.sparse_votes import crowd_votes
+from scaling.synthetic_crowd import synthetic_crowd
+
+OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
+TIMEOUT = 2.0  # seconds the route waits without any worker
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
+    """A small job's answers, in 4 files, and its labels from one process."""
+    _, crowd = synthetic_crowd(n_tasks=400, n_workers=30, answers_per_task=6, seed=8)
+    folder = tmp_path_factory.mktemp("faults") / "answers"
+    write_answers(crowd, folder, tweets_per_file=100)
+    tweets = crowd.index.unique().sort_values()
+    votes = crowd_votes(crowd, tweets, frequent_workers(crowd))
+    model = FastLabelModel(verbose=False)
+    model.fit(votes, progress_bar=False, **OPTIONS)
+    return pd.DataFrame(model.predict_proba(votes), index=tweets, columns=["p_0", "p_1"]), folder
+
+
+def local_cluster(**options) -> LocalCluster:
+    """Two single-threaded worker processes, each with a nanny that restarts it."""
+    return LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        dashboard_address=DASHBOARD_ADDRESS,
+        silence_logs=logging.ERROR,
+        **options,
+    )
+
+
+def waiting_votes(started: Path, first_only: bool) -> Callable:
+    """`_partition_votes` that, on file part-00001 (every file unless `first_only`), writes
+    its process id to `started` and waits to be killed; a later attempt runs normally."""
+    votes = dlm._partition_votes
+
+    def waiting(path, **kwargs):
+        if path.name == "part-00001.parquet" or not first_only:
+            if not started.exists():
+                started.write_text(str(os.getpid()))
+                time.sleep(60)
+        return votes(path, **kwargs)
+
+    return waiting
+
+
+def kill_when_started(started: Path, pids: Callable[[], list[int]]) -> threading.Thread:
+    """A thread that SIGKILLs the processes `pids()` once `started` exists; started."""
+
+    def kill() -> None:
+        while not started.exists():
+            time.sleep(0.05)
+        time.sleep(0.2)
+        for pid in pids():
+            os.kill(pid, signal.SIGKILL)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, monkeypatch):
+    expected, answers = job
+    started = tmp_path / "started"
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    with local_cluster() as cluster, Client(cluster) as client:
+        before = set(client.run(os.getpid).values())
+        killer = kill_when_started(started, lambda: [int(started.read_text())])
+        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=30, **OPTIONS)
+        killer.join()
+        client.wait_for_workers(2, timeout=30)
+        after = set(client.run(os.getpid).values())
+    killed = int(started.read_text())
+    assert killed in before and killed not in after and len(before & after) == 1
+    labels = pd.read_parquet(tmp_path / "labels").set_index("tweet_id").sort_index()
+    np.testing.assert_allclose(labels, expected, rtol=0, atol=1e-12)
+
+
+@pytest.fixture
+def nanny_free_workers() -> Iterator[tuple[Client, list[subprocess.Popen]]]:
+    """A client of a scheduler whose two workers run without a nanny: a killed one stays dead."""
+    with LocalCluster(n_workers=0, dashboard_address=DASHBOARD_ADDRESS) as cluster:
+        command = [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address]
+        options = ["--no-nanny", "--nthreads", "1", "--no-dashboard"]
+        workers = [
+            subprocess.Popen([*command, *options], stderr=subprocess.DEVNULL) for _ in range(2)
+        ]
+        try:
+            with Client(cluster) as client:
+                client.wait_for_workers(2, timeout=60)
+                yield client, workers
+        finally:
+            for worker in workers:
+                worker.kill()
+                worker.wait()
+
+
+def test_losing_every_worker_ends_with_a_clear_error(
+    job, tmp_path, monkeypatch, nanny_free_workers
+):
+    _, answers = job
+    client, workers = nanny_free_workers
+    started = tmp_path / "started"
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=False))
+    kill_when_started(started, lambda: [w.pid for w in workers])
+    began = time.monotonic()
+    with pytest.raises(ClusterError, match=f"has had no worker for {TIMEOUT:g} s: every worker"):
+        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+    assert time.monotonic() - began < TIMEOUT + 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+
+
+def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, monkeypatch):
+    _, answers = job
+
+    def dies(path, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(dlm, "_partition_votes", dies)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = local_cluster()
+    with cluster, Client(cluster) as client:
+        with pytest.raises(ClusterError, match=r"was running on 1 workers that died"):
+            fit_and_label(answers, tmp_path / "labels", client, worker_timeout=30, **OPTIONS)
+
+
+def test_the_local_cluster_binds_no_fixed_port():
+    with warnings.catch_warnings(record=True) as caught, dask_client(n_workers=1) as client:
+        warnings.simplefilter("always")  # for every thread: the scheduler warns in its own
+        scheduler = client.cluster.scheduler
+        http = [s.getsockname() for s in scheduler.http_server._sockets.values()]
+        assert all(host == "127.0.0.1" and port not in (0, 8787) for host, port in http)
+        assert scheduler.port not in (0, 8786)
+    assert not [w for w in caught if "already in use" in str(w.message)]
