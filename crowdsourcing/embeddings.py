@@ -109,15 +109,17 @@ def embed_texts(
     model: BertModel,
     batch_size: int = 32,
     max_length: int = 128,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Mean of the last hidden states over real (unmasked) tokens, one row per text.
 
-    The forward passes use every core, whatever torch's thread count is outside this call.
+    The forward passes use `threads` torch threads (default: every core), whatever torch's thread
+    count is outside this call; a Dask worker, one of one per core, passes 1.
     """
     # Batches of similar length need little padding; rows are put back in input order.
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
-    with torch.no_grad(), _torch_threads(os.cpu_count() or 1):
+    with torch.no_grad(), _torch_threads(threads or os.cpu_count() or 1):
         for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
             batch = tokenizer(

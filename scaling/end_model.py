@@ -18,20 +18,18 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import torch
 from dask import dataframe as dd
 from dask.delayed import Delayed, delayed
 from dask.distributed import Client, Future
 from sklearn.linear_model import SGDClassifier
 
-from crowdsourcing.embeddings import DEFAULT_MODEL, load_encoder
+from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
 
 __all__ = [
     "Partition",
     "accuracy_on_partitions",
     "cached_encoder",
     "embed_partition",
-    "embed_on_threads",
     "embed_partitions",
     "held_out",
     "load_encoder_on_workers",
@@ -88,37 +86,9 @@ def write_tweets(tweets: pd.DataFrame, folder: str | os.PathLike, tweets_per_fil
 def embed_partition(rows: pd.DataFrame, threads: int = 1) -> Partition:
     """Embed the partition's texts (a missing text as the empty string) with the cached encoder."""
     texts = rows["tweet_text"].fillna("").astype(str).tolist()
-    X = embed_on_threads(texts, *cached_encoder(), threads=threads)
+    X = embed_texts(texts, *cached_encoder(), threads=threads)
     truth = rows["sentiment"].to_numpy() if "sentiment" in rows else None
     return Partition(X, rows["p_1"].to_numpy(dtype=np.float64), held_out(rows.index), truth)
-
-
-def embed_on_threads(
-    texts: Sequence[str], tokenizer, model, threads: int = 1, batch_size: int = 32
-) -> np.ndarray:
-    """`embed_texts`'s embeddings (same length-sorted batches, same mean pooling) on `threads`
-    torch threads: `embed_texts` uses every core, but Dask runs one per-core process each."""
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with torch.no_grad():
-            for start in range(0, len(texts), batch_size):
-                rows = order[start : start + batch_size]
-                batch = tokenizer(
-                    [texts[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=128,
-                    return_tensors="pt",
-                )
-                hidden = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
-    finally:
-        torch.set_num_threads(before)
-    return out
 
 
 def embed_partitions(

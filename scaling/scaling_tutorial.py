@@ -283,7 +283,7 @@ print(
 # ## Where the seconds went
 
 # %% tags=["timings"]
-from crowdsourcing.figures import show
+from crowdsourcing.report import show
 from scaling.report import timings_figure
 
 ONE, SCALED, START = (

@@ -22,13 +22,13 @@ from snorkel.labeling import PandasLFApplier
 from snorkel.labeling.model import LabelModel
 
 from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
+from crowdsourcing.embeddings import embed_texts
 from scaling.cluster import dask_client
 from scaling.dask_label_model import answer_files, fit_and_label, write_answers
 from scaling.dask_lfs import apply_with_dask
 from scaling.end_model import (
     accuracy_on_partitions,
     cached_encoder,
-    embed_on_threads,
     embed_partitions,
     load_encoder_on_workers,
     train_on_partitions,
@@ -378,7 +378,7 @@ def embed_on_workers(texts: list[str], client, chunk: int = 250) -> None:
 
 def _embed_chunk(texts: list[str]) -> int:
     """Embed `texts` with the worker's cached encoder; only their number comes back."""
-    return len(embed_on_threads(texts, *cached_encoder()))
+    return len(embed_texts(texts, *cached_encoder(), threads=1))
 
 
 def mean_tokens(texts: list[str]) -> float:

@@ -23,7 +23,6 @@ from scaling.end_model import (
     Partition,
     accuracy_on_partitions,
     cached_encoder,
-    embed_on_threads,
     embed_partitions,
     held_out,
     new_classifier,
@@ -270,11 +269,11 @@ def test_held_out_tweets_are_one_in_five_by_id():
     np.testing.assert_array_equal(held_out(ids[::-1]), held_out(ids)[::-1])
 
 
-def test_embeddings_on_one_thread_equal_embed_texts():
+def test_embeddings_on_one_thread_equal_those_on_every_core():
     texts = ["I love the sun", "", "ugh, this rain again, all day long", "update on the snow"]
     tokenizer, model = cached_encoder()
     np.testing.assert_allclose(
-        embed_on_threads(texts, tokenizer, model, threads=1),
+        embed_texts(texts, tokenizer, model, threads=1),
         embed_texts(texts, tokenizer, model),
         atol=1e-5,
     )
