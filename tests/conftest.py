@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,15 @@ def execute(notebook: Path, out_dir: Path, **parameters):
         progress_bar=False,
     )
     return nb, json.loads(metrics_path.read_text())
+
+
+def assert_tidy(nb) -> None:
+    """No error, stderr, warning, nan or number with more than three decimals in any output."""
+    for cell in code_cells(nb):
+        for out in cell.outputs:
+            assert out.output_type != "error", cell.source
+            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
+        text = visible_text(cell)
+        assert "Warning" not in text, cell.source[:80]
+        assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
+        assert not re.search(r"\b\d+\.\d{4,}\b", text), f"long number in: {cell.source[:80]}"

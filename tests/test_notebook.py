@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from conftest import TUTORIAL, code_cells, execute, visible_text
+from conftest import TUTORIAL, assert_tidy, code_cells, execute, visible_text
 
 PAIRED = TUTORIAL.parent / "scripts" / "crowdsourcing.py"
 
@@ -137,23 +137,12 @@ def test_fresh_run_shows_what_the_stored_notebook_shows(executed):
         assert visible_text(fresh_cell) == visible_text(stored_cell), fresh_cell.source
 
 
-def assert_clean(nb) -> None:
-    """No error, stderr, warning or nan in any output a reader sees."""
-    for cell in code_cells(nb):
-        for out in cell.outputs:
-            assert out.output_type != "error", cell.source
-            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
-        text = visible_text(cell)
-        assert "Warning" not in text, cell.source[:80]
-        assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
-
-
 @pytest.mark.parametrize(("split_seed", "n_splits"), [(0, 1), (7, 2)])
 def test_runs_cleanly_with_other_parameters(real_data_dir, tmp_path, split_seed, n_splits):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WEATHER_SENTIMENT_DIR", str(real_data_dir))
         nb, metrics = execute(TUTORIAL, tmp_path, split_seed=split_seed, n_splits=n_splits)
-    assert_clean(nb)
+    assert_tidy(nb)
     assert metrics["splits"]["n"] == n_splits
     if n_splits == 1:
         assert metrics["splits"]["end_model_test_acc"]["std"] is None
@@ -170,7 +159,7 @@ def test_stored_notebook_is_executed_and_tidy():
     stored = nbformat.read(TUTORIAL, as_version=4)
     cells = code_cells(stored)
     assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
-    assert_clean(stored)
+    assert_tidy(stored)
     parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert parameters and parameters[0] is cells[0]
     assert "metrics_path = None" in parameters[0].source

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 
-from conftest import SCALING_TUTORIAL, code_cells, execute, visible_text
+from conftest import SCALING_TUTORIAL, assert_tidy, code_cells, execute, visible_text
 from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.embeddings import embed_texts
 from scaling.cluster import dask_client
@@ -103,18 +102,6 @@ def test_measure_counts_child_processes_when_asked():
 
 
 TIMINGS = "timings"  # the tag of the notebook's cells whose outputs are timings
-
-
-def assert_tidy(nb) -> None:
-    """No error, stderr, warning, nan or number with more than three decimals in any output."""
-    for cell in code_cells(nb):
-        for out in cell.outputs:
-            assert out.output_type != "error", cell.source
-            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
-        text = visible_text(cell)
-        assert "Warning" not in text, cell.source[:80]
-        assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
-        assert not re.search(r"\b\d+\.\d{4,}\b", text), f"long number in: {cell.source[:80]}"
 
 
 def test_notebook_runs_with_other_parameters(tmp_path):
