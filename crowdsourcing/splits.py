@@ -21,7 +21,15 @@ from IPython.display import Pretty, display
 from crowdsourcing.crowd_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
 from crowdsourcing.data import labelled_tweets, split_data
 
-__all__ = ["Pipeline", "Split", "SplitResult", "make_split", "run_split", "run_splits"]
+__all__ = [
+    "Pipeline",
+    "Split",
+    "SplitResult",
+    "make_split",
+    "run_split",
+    "run_splits",
+    "split_seeds",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,13 @@ class SplitResult:
         scored = ~self.test_ids.isin(list(exclude))
         y = labels.loc[self.test_ids[scored]].to_numpy()
         return {name: p[scored] == y for name, p in self.test_predictions.items()}
+
+
+def split_seeds(split_seed: int, n_splits: int) -> list[int]:
+    """`split_seed`, then the seeds 0 to `n_splits` - 1 of the random splits, none twice."""
+    if n_splits < 1:
+        raise ValueError(f"n_splits must be at least 1, not {n_splits}")
+    return list(dict.fromkeys([split_seed, *range(n_splits)]))
 
 
 def make_split(
@@ -110,8 +125,6 @@ def run_splits(
     one thread: a forked child must not use a thread pool its parent had started.
     """
     seeds = list(seeds)
-    if not seeds:
-        raise ValueError("run_splits needs at least one seed: n_splits must be at least 1")
     job = partial(run_split, pipeline=pipeline, **data)
     progress = display(Pretty(f"{title}: 0 of {len(seeds)} splits"), display_id=True)
     processes = min(os.cpu_count() or 1, len(seeds))

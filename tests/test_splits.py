@@ -11,7 +11,7 @@ from snorkel.labeling.model import LabelModel
 from conftest import hashes_of
 from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.data import fetch_files, labelled_tweets, load_sources, read_sources, split_data
-from crowdsourcing.splits import Split, make_split, run_split, run_splits
+from crowdsourcing.splits import Split, make_split, run_split, run_splits, split_seeds
 
 
 class SmallPipeline:
@@ -145,6 +145,8 @@ def test_run_splits_in_worker_processes_equal_one_by_one(small):
             np.testing.assert_array_equal(result.test_predictions[name], pred)
 
 
-def test_run_splits_needs_a_seed(small):
-    with pytest.raises(ValueError, match="n_splits must be at least 1"):
-        run_splits([], SmallPipeline(small[0]), **data_of(*small))
+def test_split_seeds_put_this_split_first_and_need_a_random_split():
+    assert split_seeds(123, 3) == [123, 0, 1, 2]
+    assert split_seeds(1, 3) == [1, 0, 2]
+    with pytest.raises(ValueError, match="n_splits must be at least 1, not 0"):
+        split_seeds(123, 0)

@@ -449,7 +449,7 @@ def training_labels(split, label_model: LabelModel) -> dict[str, pd.Series | pd.
 # `run_splits` hands it one split at a time, without its test labels, on every core: this notebook's split, then `n_splits` random splits (seeds 0 to `n_splits` - 1, whatever `split_seed` is).
 
 # %%
-from crowdsourcing.splits import run_splits
+from crowdsourcing.splits import run_splits, split_seeds
 
 DECLARED = "LabelModel soft + LF votes"
 with_votes = pd.concat([vectors, text_L.replace({ABSTAIN: 0, NEGATIVE: -1})], axis=1)
@@ -470,7 +470,7 @@ def pipeline(split) -> tuple[dict, dict]:
     return dev, test
 
 
-seeds = list(dict.fromkeys([split_seed, *range(n_splits)]))
+seeds = split_seeds(split_seed, n_splits)  # this split, then 0 to n_splits - 1
 results = dict(zip(seeds, run_splits(seeds, pipeline, title="pipeline", **data), strict=True))
 this_split, runs = results[split_seed], [results[seed] for seed in range(n_splits)]
 pd.Series(this_split.dev_accuracy).to_frame(f"dev accuracy, split {split_seed}")
