@@ -218,13 +218,23 @@ def test_the_calls_the_tutorial_teaches_are_in_its_cells():
         assert call in source, call
 
 
+def notebook_names(*names: str, **given) -> dict:
+    """Functions and constants defined in the tutorial's cells, compiled alone beside `given`."""
+    tree = ast.parse(PAIRED.read_text())
+    nodes = [
+        n
+        for n in tree.body
+        if (isinstance(n, ast.FunctionDef) and n.name in names)
+        or (isinstance(n, ast.Assign) and {getattr(t, "id", "") for t in n.targets} & set(names))
+    ]
+    namespace = {"np": np, "pd": pd, "LogisticRegression": LogisticRegression, **given}
+    exec(compile(ast.Module(nodes, type_ignores=[]), str(PAIRED), "exec"), namespace)
+    return namespace
+
+
 def notebook_function(name: str):
     """A function defined in the tutorial's cells, compiled alone with the names it uses."""
-    tree = ast.parse(PAIRED.read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
-    namespace = {"np": np, "pd": pd, "LogisticRegression": LogisticRegression}
-    exec(compile(ast.Module([node], type_ignores=[]), str(PAIRED), "exec"), namespace)
-    return namespace[name]
+    return notebook_names(name)[name]
 
 
 def separable(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -270,3 +280,34 @@ def test_the_notebook_is_lean():
         len([line for line in c.source.splitlines() if line.strip()]) for c in code_cells(stored)
     )
     assert len(stored.cells) <= 40 and code_lines <= 250
+
+
+def test_crowd_only_labels_cover_only_answered_tweets(real_data_dir):
+    """The notebook's `training_labels`: crowd-only sources label the training tweets that some
+    worker answered; the label model and gold label every training tweet."""
+    from crowdkit.aggregation import DawidSkene
+    from snorkel.labeling.model import LabelModel, MajorityLabelVoter
+    from snorkel.utils import probs_to_preds
+
+    from crowdsourcing.data import labelled_tweets, load_sources
+    from crowdsourcing.splits import make_split
+    from scaling.fast_label_model import FastLabelModel
+
+    given = {"ABSTAIN": -1, "NEGATIVE": 0, "POSITIVE": 1, "label_model_epochs": 20}
+    given |= {"LabelModel": LabelModel, "MajorityLabelVoter": MajorityLabelVoter}
+    given |= {"DawidSkene": DawidSkene, "FastLabelModel": FastLabelModel}
+    names = notebook_names("WEAK", "fit_label_model", "training_labels", **given)
+    names["probs_to_preds"] = probs_to_preds
+    gold, answers = load_sources(real_data_dir)
+    y = labelled_tweets(gold).sentiment
+    text_L = pd.DataFrame(
+        {f"text_{i}": np.where(np.arange(len(y)) % 4 != i, y, -1) for i in range(3)}, index=y.index
+    )
+    split = make_split(123, gold, answers, text_L, min_answers=10)
+    labels = names["training_labels"](split, names["fit_label_model"](split.L_train))
+    answered = split.train.index[split.train.index.isin(split.crowd.index)]
+    for crowd_only in ("majority vote (crowd)", "Dawid-Skene (crowd)"):
+        assert labels[crowd_only].index.isin(answered).all(), crowd_only
+        assert 0.9 * len(answered) <= len(labels[crowd_only]) < len(split.train), crowd_only
+    for every in (names["WEAK"], "LabelModel soft (text LFs)", "gold"):
+        assert labels[every].index.equals(split.train.index), every
