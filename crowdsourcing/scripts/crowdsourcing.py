@@ -230,7 +230,7 @@ print(f"polarity_positive as a rule: {(rule == Y_test).mean():.2f}")
 
 # %% [markdown]
 # The reference tutorial printed 0.86 for this step on its split, with `bert-base-uncased` vectors.
-# Read any such figure with the interval beside it: with 50 test tweets each tweet is worth two points, and the 95% interval is typically 15 to 25 points wide.
+# Read any such figure with the interval beside it: with 50 test tweets each tweet is worth two points, and the 95% interval printed above spans many of them.
 # The gold-label line is what these features can do with perfect labels; its difference from the end model is what the weak labels cost on this split (on 50 tweets it can even come out negative).
 # The rule shows how far one lexicon threshold gets on its own: an end model that does not beat it has learned little beyond that lexicon.
 # The rest of the notebook makes the labels better and measures the pipeline over many splits.
