@@ -1,7 +1,8 @@
 """Helpers of the crowdsourcing tutorial (crowdsourcing.ipynb).
 
 data: download, verify and split the tweets; embeddings: the sentence encoder;
-crowd_matrix: the crowd LFs' label matrix straight from the answers table;
+votes: the crowd's votes as a label matrix or sparse one-hot votes, straight from the answers;
+label_model: FastLabelModel, Snorkel's LabelModel fitted from overlap counts (both tutorials);
 splits: the repeated-split harness; report: tables, figures, intervals and the metrics JSON.
 """
 

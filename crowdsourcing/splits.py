@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 from IPython.display import Pretty, display
 
-from crowdsourcing.crowd_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
 from crowdsourcing.data import labelled_tweets, split_data
+from crowdsourcing.votes import crowd_label_matrix, crowd_lf_names, frequent_workers
 
 __all__ = [
     "Pipeline",

@@ -34,12 +34,11 @@ import scipy.sparse as sp
 from dask.distributed import Client, Future
 from distributed.scheduler import KilledWorker
 
-from crowdsourcing.crowd_matrix import CLASSES
 from crowdsourcing.data import answer_mapping
-from scaling.sparse_votes import Votes, crowd_votes, overlap_counts, probabilities
+from crowdsourcing.votes import CLASSES, Votes, crowd_votes, overlap_counts, probabilities
 
 if TYPE_CHECKING:
-    from scaling.fast_label_model import FastLabelModel
+    from crowdsourcing.label_model import FastLabelModel
 
 __all__ = [
     "NO_VOTE_ANSWERS",
@@ -255,7 +254,7 @@ def fit_and_label(
     `worker_timeout` seconds.
     """
     # Imported here: the workers import this module for its tasks, and need no torch.
-    from scaling.fast_label_model import FastLabelModel
+    from crowdsourcing.label_model import FastLabelModel
 
     labels_path = Path(labels_path)
     _refuse_existing(labels_path, overwrite)

@@ -63,7 +63,7 @@ tweets.head()
 # Its columns are a "positive" and a "negative" LF for each worker with more than 10 answers, as in the tutorial, and it stores them as int8, an eighth of the int64 that Snorkel's appliers return, with the same values.
 
 # %%
-from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
+from crowdsourcing.votes import crowd_label_matrix, frequent_workers
 from scaling.measure import Stopwatch
 
 clock = Stopwatch()  # wall time between laps, for the figure at the end
@@ -165,12 +165,12 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 # ## The label model from the answers table
 #
 # Snorkel 0.10's `LabelModel` turns the label matrix into a dense one-hot matrix of tweets × (LFs · classes) floats and, in every training step, computes a loss over all (LFs · classes)² entries of the overlap matrix O: its cost grows with tweets times LFs squared ([#1656](https://github.com/snorkel-team/snorkel/issues/1656), [#1634](https://github.com/snorkel-team/snorkel/issues/1634), [#1537](https://github.com/snorkel-team/snorkel/issues/1537)).
-# `FastLabelModel` (`scaling/fast_label_model.py`) subclasses it and keeps its objective, initialization, optimizer and schedule; it builds a sparse one-hot matrix straight from the answers table with `crowd_votes`, and O from it with one sparse product.
+# `FastLabelModel` (`crowdsourcing/label_model.py`) subclasses it and keeps its objective, initialization, optimizer and schedule; it builds a sparse one-hot matrix straight from the answers table with `crowd_votes`, and O from it with one sparse product.
 # It is fitted here with the tutorial's options (`steps.FIT_OPTIONS`).
 
 # %%
-from scaling.fast_label_model import FastLabelModel
-from scaling.sparse_votes import crowd_votes
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.votes import crowd_votes
 from scaling.steps import FIT_OPTIONS
 
 votes = crowd_votes(crowd_answers, tweets.index, workers)

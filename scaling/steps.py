@@ -21,8 +21,15 @@ from dask.distributed import wait
 from snorkel.labeling import PandasLFApplier
 from snorkel.labeling.model import LabelModel
 
-from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.embeddings import embed_texts
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.votes import (
+    Votes,
+    crowd_label_matrix,
+    crowd_votes,
+    frequent_workers,
+    overlap_counts,
+)
 from scaling.cluster import dask_client
 from scaling.dask_label_model import answer_files, fit_and_label, write_answers
 from scaling.dask_lfs import apply_with_dask
@@ -34,9 +41,7 @@ from scaling.end_model import (
     train_on_partitions,
     write_tweets,
 )
-from scaling.fast_label_model import FastLabelModel
 from scaling.measure import measure
-from scaling.sparse_votes import Votes, crowd_votes, overlap_counts
 from scaling.synthetic_crowd import synthetic_crowd, write_synthetic_answers
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, worker_lfs
 

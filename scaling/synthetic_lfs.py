@@ -16,7 +16,7 @@ from snorkel.preprocess import preprocessor
 from textblob import TextBlob
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from crowdsourcing.crowd_matrix import ABSTAIN, CLASSES
+from crowdsourcing.votes import ABSTAIN, CLASSES
 
 __all__ = ["TEXT_LFS", "reset_caches", "warm_up", "worker_lfs"]
 

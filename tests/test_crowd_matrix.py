@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 
-from crowdsourcing.crowd_matrix import crowd_label_matrix, crowd_lf_names, frequent_workers
 from crowdsourcing.data import load_data
+from crowdsourcing.votes import crowd_label_matrix, crowd_lf_names, frequent_workers
 from scaling.synthetic_lfs import worker_lfs
 
 

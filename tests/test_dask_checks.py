@@ -17,11 +17,10 @@ import pytest
 from dask.distributed import Client, LocalCluster
 
 import scaling.dask_label_model as dlm
-from crowdsourcing.crowd_matrix import frequent_workers
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.votes import crowd_votes, frequent_workers
 from scaling.cluster import DASHBOARD_ADDRESS
 from scaling.dask_label_model import AnswersError, fit_and_label, write_answers
-from scaling.fast_label_model import FastLabelModel
-from scaling.sparse_votes import crowd_votes
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}

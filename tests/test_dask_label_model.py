@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from dask.distributed import LocalCluster
 
-from crowdsourcing.crowd_matrix import frequent_workers
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.votes import crowd_votes, frequent_workers, overlap_counts
 from scaling.cluster import DASHBOARD_ADDRESS, dask_client
 from scaling.dask_label_model import (
     answer_files,
@@ -18,8 +19,6 @@ from scaling.dask_label_model import (
     fit_and_label,
     write_answers,
 )
-from scaling.fast_label_model import FastLabelModel
-from scaling.sparse_votes import crowd_votes, overlap_counts
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}

@@ -290,8 +290,8 @@ def test_crowd_only_labels_cover_only_answered_tweets(real_data_dir):
     from snorkel.utils import probs_to_preds
 
     from crowdsourcing.data import labelled_tweets, load_sources
+    from crowdsourcing.label_model import FastLabelModel
     from crowdsourcing.splits import make_split
-    from scaling.fast_label_model import FastLabelModel
 
     given = {"ABSTAIN": -1, "NEGATIVE": 0, "POSITIVE": 1, "label_model_epochs": 20}
     given |= {"LabelModel": LabelModel, "MajorityLabelVoter": MajorityLabelVoter}

@@ -9,9 +9,9 @@ from sklearn.linear_model import LogisticRegression
 from snorkel.labeling.model import LabelModel
 
 from conftest import hashes_of
-from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.data import fetch_files, labelled_tweets, load_sources, read_sources, split_data
 from crowdsourcing.splits import Split, make_split, run_split, run_splits, split_seeds
+from crowdsourcing.votes import crowd_label_matrix, frequent_workers
 
 
 class SmallPipeline:

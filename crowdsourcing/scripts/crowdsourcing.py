@@ -401,7 +401,7 @@ print(f"Accuracy of the crowd votes on dev: {accuracy:.2f}")
 from crowdkit.aggregation import DawidSkene
 from snorkel.labeling.model import MajorityLabelVoter
 
-from scaling.fast_label_model import FastLabelModel
+from crowdsourcing.label_model import FastLabelModel
 
 fast = fit_label_model(split.L_train, FastLabelModel).predict_proba(split.L_train)
 assert np.allclose(fast, label_model_all.predict_proba(split.L_train), atol=1e-5)

@@ -8,10 +8,9 @@ import scipy.special
 import torch
 from snorkel.labeling.model import LabelModel
 
-from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
 from crowdsourcing.data import load_data
-from scaling.fast_label_model import FastLabelModel, probabilities
-from scaling.sparse_votes import crowd_votes, votes_from_table
+from crowdsourcing.label_model import FastLabelModel, probabilities
+from crowdsourcing.votes import crowd_label_matrix, crowd_votes, frequent_workers, votes_from_table
 
 
 def label_matrix(n: int, m: int, k: int, seed: int) -> np.ndarray:

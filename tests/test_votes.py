@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crowdsourcing.crowd_matrix import crowd_label_matrix, frequent_workers
-from scaling.sparse_votes import crowd_votes, overlap_counts, votes_from_matrix, votes_from_table
+from crowdsourcing.votes import (
+    crowd_label_matrix,
+    crowd_votes,
+    frequent_workers,
+    overlap_counts,
+    votes_from_matrix,
+    votes_from_table,
+)
 from scaling.synthetic_crowd import synthetic_crowd
 
 

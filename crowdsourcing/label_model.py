@@ -5,7 +5,7 @@ by a dense product, and every epoch a masked d x d loss (d = LFs·classes). For 
 the mask removes only each LF's own k x k block, so the same loss and gradient need one product
 of O with mu (d x k) and a few d x k terms. `FastLabelModel` keeps Snorkel's objective,
 initialization, optimizer, scheduler, clamping and symmetry breaking, and fits from the counts
-of `sparse_votes.overlap_counts` alone, so they may come from a reduction over many partitions.
+of `votes.overlap_counts` alone, so they may come from a reduction over many partitions.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from snorkel.labeling.model.label_model import TrainConfig
 from snorkel.utils.config_utils import merge_config
 from tqdm import trange
 
-from scaling.sparse_votes import Votes, overlap_counts, probabilities, votes_from_matrix
+from crowdsourcing.votes import Votes, overlap_counts, probabilities, votes_from_matrix
 
 __all__ = ["FastLabelModel", "probabilities"]
 
