@@ -18,6 +18,7 @@ import pooch
 __all__ = [
     "DataError",
     "answer_mapping",
+    "answers_on",
     "fetch_files",
     "labelled_tweets",
     "load_data",
@@ -158,6 +159,22 @@ def labelled_tweets(gold: pd.DataFrame) -> pd.DataFrame:
     ).set_index("tweet_id", drop=False)
 
 
+def answers_on(answers: pd.DataFrame, tweet_ids: pd.Index) -> pd.DataFrame:
+    """The crowd answers on `tweet_ids` as integers (`worker_id`, `answer`), indexed by tweet id.
+
+    Each tweet's answers stay together, tweets in the order they first appear in the file.
+    """
+    kept = answers[answers["tweet_id"].isin(tweet_ids)]
+    kept = kept.iloc[pd.factorize(kept["tweet_id"])[0].argsort(kind="stable")]
+    return pd.DataFrame(
+        {
+            "worker_id": kept["worker_id"].to_numpy(),
+            "answer": kept["emotion"].map(answer_mapping).astype(int).to_numpy(),
+        },
+        index=pd.Index(kept["tweet_id"].to_numpy(), name="tweet_id"),
+    )
+
+
 def split_data(
     gold: pd.DataFrame, answers: pd.DataFrame, seed: int = 123
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -173,16 +190,8 @@ def split_data(
     hidden = pd.Index(df_dev.index[:N_DEV_WITHOUT_CROWD]).append(
         [df_test.index, df_train.index[:N_TRAIN_WITHOUT_CROWD]]
     )
-    kept = answers[answers["tweet_id"].isin(tweets.index) & ~answers["tweet_id"].isin(hidden)]
-    # Group each tweet's answers together, tweets in the order they first appear in the file.
-    kept = kept.iloc[pd.factorize(kept["tweet_id"])[0].argsort(kind="stable")]
-    crowd_answers = pd.DataFrame(
-        {
-            "worker_id": kept["worker_id"].to_numpy(),
-            "answer": kept["emotion"].map(answer_mapping).astype(int).to_numpy(),
-        },
-        index=pd.Index(kept["tweet_id"].to_numpy(), name="tweet_id"),
-    )
+    kept = tweets.index[~tweets.index.isin(hidden)]
+    crowd_answers = answers_on(answers, kept)
     return crowd_answers, df_train, df_dev, df_test
 
 

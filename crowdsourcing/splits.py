@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from IPython.display import Pretty, display
 
-from crowdsourcing.data import labelled_tweets, split_data
+from crowdsourcing.data import answers_on, labelled_tweets, split_data
 from crowdsourcing.votes import crowd_label_matrix, crowd_lf_names, frequent_workers
 
 __all__ = [
@@ -45,11 +45,27 @@ class Split:
     dev: pd.DataFrame  # with its gold sentiment
     test: pd.DataFrame  # without it
     crowd: pd.DataFrame  # the crowd answers kept, indexed by tweet id
+    train_answers: pd.DataFrame  # every crowd answer on a training tweet, to buy budgets from
     y_train: pd.Series
     lf_names: list[str]
     L_train: np.ndarray
     L_dev: np.ndarray
     n_text: int  # how many of the first columns are text LFs
+
+    def bought(self, share: float, per_tweet: int | None = None) -> pd.DataFrame:
+        """The crowd answers bought on `share` of the training tweets, `per_tweet` each (None: all).
+
+        Tweets are taken in an order drawn with the split's seed, those the split answers first,
+        and each tweet's answers too, so a smaller budget buys a subset of a larger one's answers,
+        and the split's own share with every answer buys exactly its training tweets' answers.
+        """
+        rng = np.random.default_rng(self.seed)
+        answered = self.train.index.isin(self.crowd.index)
+        ids = self.train.index
+        order = np.concatenate([rng.permutation(ids[answered]), rng.permutation(ids[~answered])])
+        answers = self.train_answers.sample(frac=1, random_state=self.seed)
+        answers = answers[answers.index.isin(order[: round(share * len(order))])]
+        return answers.groupby(level=0).head(per_tweet) if per_tweet else answers
 
 
 #: The tutorial's pipeline: given a split, predictions by name on its dev and its test tweets.
@@ -98,6 +114,7 @@ def make_split(
         dev=dev,
         test=test.drop(columns="sentiment"),
         crowd=crowd,
+        train_answers=answers_on(answers, train.index),
         y_train=labelled_tweets(gold)["sentiment"].loc[train.index],
         lf_names=[*text_L.columns, *crowd_lf_names(workers)],
         L_train=label_matrix(train.index),

@@ -48,7 +48,7 @@ def test_a_tie_is_no_decision_in_snorkels_predict():
 
 def test_the_tutorial_takes_no_random_tie_break():
     """Its hard labels come from `predict` (abstains on ties) or `probs_to_preds` told to."""
-    script = (ROOT / "crowdsourcing" / "scripts" / "crowdsourcing.py").read_text()
+    script = (ROOT / "crowdsourcing" / "crowdsourcing.pct.py").read_text()
     calls = re.findall(r"probs_to_preds\([^\n]*", script)
     assert calls and all('tie_break_policy="abstain"' in call for call in calls)
     assert "random" not in re.sub(r"#.*", "", script)

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from conftest import TUTORIAL, assert_tidy, code_cells, execute, visible_text
 
-PAIRED = TUTORIAL.parent / "scripts" / "crowdsourcing.py"
+PAIRED = TUTORIAL.with_suffix(".pct.py")
 
 # Rows of the two LF summary tables as the reference tutorial printed them on dev (its worker LFs
 # were named worker_<id>; here each class has its own name). Numbers are compared as shown here,

@@ -22,7 +22,7 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parents[1]
 #: Each notebook, and the folders of the modules its outputs depend on.
 NOTEBOOKS = {
-    ROOT / "crowdsourcing" / "crowdsourcing.ipynb": ["crowdsourcing", "scaling"],
+    ROOT / "crowdsourcing" / "crowdsourcing.ipynb": ["crowdsourcing"],
     ROOT / "scaling" / "scaling_tutorial.ipynb": ["crowdsourcing", "scaling"],
 }
 KEY = "inputs_sha256"
