@@ -235,7 +235,7 @@ print(f"On this split the end model {beats} the rule, and gold labels {helps} do
 # Here the figure comes with an interval: 50 test tweets make each tweet worth two points.
 # The gold-label line is what these features can do with perfect labels: where it is no higher than the end model, better labels would not help, and the features, mean-pooled vectors of a small encoder learned from under 200 tweets, are what limits the model.
 # The rule shows how far one lexicon threshold gets on its own; the sentence above says where this split's end model stands against it.
-# One split of 50 test tweets cannot settle more, which is why the last part scores every choice over many splits.
+# One split of 50 test tweets cannot settle more, which is why the last part scores every choice over `n_splits` random splits.
 #
 # # Beyond the reference
 #
@@ -246,7 +246,7 @@ print(f"On this split the end model {beats} the rule, and gold labels {helps} do
 # It always uses the reference split (seed 123), whatever `split_seed` is, and every test score in the last part leaves these 50 dev tweets out.
 #
 # First, where the first LFs fail: `get_label_buckets` groups tweets by (gold label, vote), and the buckets where the vote is another class than the gold one are an LF's mistakes.
-# Here are those of `polarity_negative_2`, the LF with the most wrong dev votes, on the half we read:
+# Here are those of `polarity_negative_2`, the TextBlob LF with the most wrong votes on the reference split's dev tweets, on the half we read:
 
 # %%
 from snorkel.analysis import get_label_buckets
@@ -274,8 +274,8 @@ Table(
 )
 
 # %% [markdown]
-# All three are positive, and none uses a negative word: `polarity_negative_2` votes negative whenever TextBlob finds no clear positivity, and TextBlob's lexicon misses informal praise ("rocks", "haha", "nothing beats").
-# The label model inherits the mistake where no worker answered; here are its own mistakes on the half we read:
+# All three are positive, and none complains: `polarity_negative_2` votes negative whenever TextBlob finds no clear positivity, and TextBlob's lexicon misses informal praise ("rocks", "haha", "nothing beats").
+# Where no worker answered, the label model can only follow the text LFs; here are its own mistakes on the half we read:
 
 # %%
 baseline = fit_label_model(first.L_train)
@@ -347,7 +347,7 @@ for name, acc in checked_acc.items():
     print(f"LabelModel with the {name} LFs, on the checked half: {acc:.2f}")
 
 # %% [markdown]
-# The half without crowd answers is where text LFs decide, and where a change of LFs shows.
+# Dev tweets with crowd answers are mostly decided by the crowd, whatever the text LFs say, so a change of text LFs shows mostly on the others.
 # Try one of your own: add an LF to `stronger_lfs`, look at its `mistakes` on the half we read, and re-run from there; keep the checked half for checking.
 #
 # ## What the label model believes about each LF
@@ -392,7 +392,7 @@ if len(weak):
     )
 
 # %% [markdown]
-# The model learns from agreement, so it cannot tell a worker who is often wrong on a few dev tweets from one who was unlucky there, and it learns each text LF from how it agrees with the crowd on the training tweets, not from the dev labels.
+# The model learns from agreement alone: it judges a worker by all of their training votes, where dev sees three or four of them, and each text LF by how it agrees with the crowd and the other LFs on the training tweets.
 # A weak worker rarely decides a tweet: half of the answered training tweets carry fifteen or more crowd votes, and their majority outweighs any one of them.
 #
 # ## What a crowd budget buys: the same end model, from each source's labels
@@ -503,7 +503,8 @@ correct = [run.test_correct(labels, exclude=reference.dev.index) for run in runs
 
 # %% [markdown]
 # The table gives, for each budget, the crowd answers bought (the mean over splits), each source's mean test accuracy, and the label model over crowd and text LFs minus the better crowd-only source of each split, with its 95% interval and the splits it wins, ties and loses.
-# The label model's text-only labels and gold cost no answers; they are the same at every budget.
+# The label model's text-only labels and gold cost no answers; they are the same at every budget, and the caption gives them.
+# With five splits or more an interval resamples the splits; with fewer, the test tweets of every split.
 
 # %%
 from crowdsourcing.display import budget_answer, budget_view, plot_budget_curve
@@ -531,6 +532,7 @@ print(budget_answer(budget, saving))
 # %% [markdown]
 # "better" means the interval of the difference lies above zero, "worse" below, "unresolved" that it holds zero.
 # The intervals are approximate: the splits share tweets, so they are not independent samples.
+# The saving compares budgets measured here, not a fitted curve: the label model's cheapest budget whose mean accuracy reaches the crowd's at the first part's budget.
 #
 # ## The declared end model
 #

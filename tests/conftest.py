@@ -14,7 +14,15 @@ import pandas as pd
 import papermill
 import pytest
 
-from crowdsourcing.data import ANSWERS_FILE, GOLD_FILE, DataError, answer_mapping, fetch_files
+from crowdsourcing.data import (
+    ANSWERS_FILE,
+    GOLD_FILE,
+    DataError,
+    answer_mapping,
+    fetch_files,
+    labelled_tweets,
+)
+from crowdsourcing.splits import run_split
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing.ipynb"
@@ -136,3 +144,32 @@ def assert_tidy(nb) -> None:
         assert "Warning" not in text, cell.source[:80]
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
         assert not re.search(r"\b\d+\.\d{4,}\b", text), f"long number in: {cell.source[:80]}"
+
+
+def flip_test_labels(gold: pd.DataFrame, answers: pd.DataFrame, test_ids: pd.Index):
+    """The input tables with Positive and Negative swapped for the given tweets, everywhere."""
+    swap = {"Positive": "Negative", "Negative": "Positive"}
+    gold, answers = gold.copy(), answers.copy()
+    in_gold, in_answers = gold.tweet_id.isin(test_ids), answers.tweet_id.isin(test_ids)
+    gold.loc[in_gold, "sentiment"] = gold.loc[in_gold, "sentiment"].replace(swap)
+    answers.loc[in_answers, "emotion"] = answers.loc[in_answers, "emotion"].replace(swap)
+    return gold, answers
+
+
+def assert_test_labels_play_no_part(pipeline, data: dict, seed: int) -> None:
+    """Flipping split `seed`'s test labels in every input table of `data` changes none of
+    `pipeline`'s dev scores or test predictions, while every test prediction's right/wrong flag
+    flips."""
+    gold, answers = data["gold"], data["answers"]
+    result = run_split(seed, pipeline, **data)
+    flipped_gold, flipped_answers = flip_test_labels(gold, answers, result.test_ids)
+    flipped_data = {**data, "gold": flipped_gold, "answers": flipped_answers}
+    flipped = run_split(seed, pipeline, **flipped_data)
+    assert flipped.dev_accuracy == result.dev_accuracy
+    assert flipped.test_predictions.keys() == result.test_predictions.keys()
+    for name, pred in result.test_predictions.items():
+        np.testing.assert_array_equal(flipped.test_predictions[name], pred)
+    before = result.test_correct(labelled_tweets(gold).sentiment)
+    after = flipped.test_correct(labelled_tweets(flipped_gold).sentiment)
+    for name, correct in before.items():
+        np.testing.assert_array_equal(after[name], ~correct)

@@ -1,5 +1,9 @@
-"""The tutorial notebook: runs cleanly for any parameters, shows the reference's figures, and
-matches its stored copy and its paired script."""
+"""The tutorial notebook: runs cleanly for other parameters, shows the reference's figures and
+answers its question in consistent figures, matches its stored copy and its paired script; and the
+functions written in its cells behave (compiled from the paired script, without executing it).
+
+The tutorial is executed twice per run (default parameters, and another seed and split count);
+those tests are marked slow."""
 
 from __future__ import annotations
 
@@ -11,9 +15,16 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 
-from conftest import TUTORIAL, assert_tidy, code_cells, execute, visible_text
+from conftest import (
+    TUTORIAL,
+    assert_test_labels_play_no_part,
+    assert_tidy,
+    code_cells,
+    execute,
+    visible_text,
+)
+from crowdsourcing.data import labelled_tweets, load_sources
 
 PAIRED = TUTORIAL.with_suffix(".pct.py")
 
@@ -50,6 +61,10 @@ def row_shown(text: str, name: str, row: str) -> bool:
     return False
 
 
+WEAK, TEXT = "LabelModel (crowd + text LFs)", "LabelModel (text LFs)"
+CROWD_ONLY = ("majority vote (crowd)", "Dawid-Skene (crowd)")
+
+
 @pytest.fixture(scope="module")
 def executed(real_data_dir, tmp_path_factory):
     """A fresh execution of the tutorial (real data, default parameters) and its metrics."""
@@ -58,6 +73,15 @@ def executed(real_data_dir, tmp_path_factory):
         return execute(TUTORIAL, tmp_path_factory.mktemp("notebook"))
 
 
+@pytest.fixture(scope="module")
+def other(real_data_dir, tmp_path_factory):
+    """The tutorial executed with another split and three splits."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WEATHER_SENTIMENT_DIR", str(real_data_dir))
+        return execute(TUTORIAL, tmp_path_factory.mktemp("other"), split_seed=7, n_splits=3)
+
+
+@pytest.mark.slow
 def test_key_figures(executed):
     _, metrics = executed
     assert metrics["n_workers"] == 68
@@ -65,62 +89,9 @@ def test_key_figures(executed):
     assert metrics["crowd_coverage_dev"] == 0.5
     assert metrics["coverage_train"] == metrics["coverage_dev"] == 1.0
     assert round(metrics["label_model_dev_acc"], 3) == 0.920
-    assert 0.5 <= metrics["end_model_test_acc"] <= 1.0
 
 
-def test_stronger_pipeline_figures(executed):
-    _, metrics = executed
-    stronger, splits = metrics["stronger"], metrics["splits"]
-    assert stronger["label_model_dev_acc"] >= 0.96
-    low, high = stronger["end_model_test_ci95"]
-    assert low <= stronger["end_model_test_acc"] <= high
-    assert stronger["end_model"] == {
-        "features": "embeddings + LF votes",
-        "labels": "LabelModel, soft",
-    }
-    assert stronger["test_tweets_scored"] == 50, "the reference split's test holds no LF dev tweet"
-    assert splits["n"] == 20 and sum(splits["chosen"].values()) == 20
-    for key in ("label_model_dev_acc", "majority_vote_dev_acc", "end_model_test_acc"):
-        assert set(splits[key]) == {"mean", "std"} and 0 < splits[key]["std"] < 0.1
-    assert splits["label_model_dev_acc"]["mean"] >= 0.93
-    assert splits["end_model_test_acc"]["mean"] >= 0.89, "issue 11's bar for the declared pipeline"
-
-
-def test_the_verdict_is_measured_like_for_like(executed):
-    _, metrics = executed
-    splits = metrics["splits"]
-    sources = splits["label_sources_test_acc"]
-    crowd_only = ("majority vote (crowd)", "Dawid-Skene (crowd)")
-    weak = (
-        "LabelModel soft (text LFs)",
-        "LabelModel hard (crowd + text)",
-        "LabelModel soft (crowd + text)",
-    )
-    for source in (*crowd_only, *weak, "gold"):
-        assert 0.5 < sources[source] <= 1
-    verdict = splits["verdict"]
-    assert verdict["wins"] + verdict["ties"] + verdict["losses"] == 20
-    low, high = verdict["weak_minus_crowd"]["ci95"]
-    assert low <= verdict["weak_minus_crowd"]["mean"] <= high
-    best_crowd = max(sources[source] for source in crowd_only)
-    weak = sources["LabelModel soft (crowd + text)"]
-    assert verdict["weak_minus_crowd"]["mean"] == pytest.approx(weak - best_crowd)
-
-
-def test_no_test_labels_are_read_while_developing():
-    """From the second part on, no code reads a test label before the pipeline is declared and the
-    splits are run; `run_splits` gives the pipeline no test label (see tests/test_splits.py)."""
-    text = PAIRED.read_text()
-    developing = text[
-        text.index("# # Beyond the reference") : text.index("labels = labelled_tweets(")
-    ]
-    code = "\n".join(line for line in developing.splitlines() if not line.startswith("#"))
-    for reads_test_labels in ("test_correct(", "df_test", "labelled_tweets(", "Y_test", "y_test"):
-        assert reads_test_labels not in code
-    assert "DECLARED = " in code, "the final pipeline is declared before any test label is read"
-    assert "run_splits(" in code, "and every split's predictions are made before"
-
-
+@pytest.mark.slow
 def test_lf_summaries_match_the_reference(executed):
     nb, _ = executed
     text = "\n".join(visible_text(c) for c in code_cells(nb))
@@ -129,30 +100,150 @@ def test_lf_summaries_match_the_reference(executed):
     assert re.search(r"79197834\s+@mention not in sunny dover.*\n80059939\s+It is literally", text)
 
 
+@pytest.mark.slow
+def test_the_budget_curve_holds_every_budget_and_source(executed):
+    _, metrics = executed
+    budget, n = metrics["budget"], metrics["splits"]["n"]
+    assert {(b["coverage"], b["answers_per_tweet"]) for b in budget} == {
+        (c, p) for c in (0.05, 0.1, 0.25, metrics["crowd_coverage_train"], 1.0) for p in (3, None)
+    }
+    for b in budget:
+        assert set(b["sources"]) == {*CROWD_ONLY, WEAK}
+        for source in b["sources"].values():
+            assert source["ci95"][0] <= source["mean"] <= source["ci95"][1]
+        diff = b["weak_minus_crowd"]
+        assert diff["wins"] + diff["ties"] + diff["losses"] == n
+        assert diff["ci95"][0] <= diff["mean"] <= diff["ci95"][1]
+        # Each split's better crowd source is a harder opponent than either source on average.
+        best_mean = max(b["sources"][s]["mean"] for s in CROWD_ONLY)
+        assert diff["mean"] <= b["sources"][WEAK]["mean"] - best_mean + 1e-9
+    for per_tweet in (3, None):
+        line = sorted(
+            (b for b in budget if b["answers_per_tweet"] == per_tweet), key=lambda b: b["coverage"]
+        )
+        answers = [b["answers"] for b in line]
+        assert answers == sorted(answers) and len(set(answers)) == len(answers)
+    three = {b["coverage"]: b["answers"] for b in budget if b["answers_per_tweet"] == 3}
+    every = {b["coverage"]: b["answers"] for b in budget if b["answers_per_tweet"] is None}
+    assert all(three[c] < every[c] for c in three)
+
+
+@pytest.mark.slow
+def test_where_no_worker_answers_enough_the_label_model_is_the_text_lfs(executed):
+    """At 5% of the training tweets (9 of 187) no worker can answer more than ten of them."""
+    _, metrics = executed
+    text = metrics["splits"]["label_sources_test_acc"][TEXT]
+    for b in metrics["budget"]:
+        if b["coverage"] == 0.05:
+            assert b["sources"][WEAK]["mean"] == pytest.approx(text)
+
+
+@pytest.mark.slow
+def test_the_saving_is_read_from_the_curve(executed):
+    _, metrics = executed
+    saving, budget = metrics["budget_saving"], metrics["budget"]
+    here = next(
+        b
+        for b in budget
+        if b["coverage"] == metrics["crowd_coverage_train"] and b["answers_per_tweet"] is None
+    )
+    assert saving["accuracy"] == max(here["sources"][s]["mean"] for s in CROWD_ONLY)
+    assert saving["answers_crowd"] == here["answers"]
+    reaching = [b["answers"] for b in budget if b["sources"][WEAK]["mean"] >= saving["accuracy"]]
+    assert saving["answers_weak"] == (min(reaching) if reaching else None)
+    if saving["answers_weak"]:
+        assert saving["ratio"] == pytest.approx(saving["answers_crowd"] / saving["answers_weak"])
+
+
+@pytest.mark.slow
+def test_the_verdict_is_the_first_parts_budget(executed):
+    _, metrics = executed
+    splits = metrics["splits"]
+    here = next(
+        b
+        for b in metrics["budget"]
+        if b["coverage"] == metrics["crowd_coverage_train"] and b["answers_per_tweet"] is None
+    )
+    assert splits["verdict"]["weak_minus_crowd"] == {
+        k: here["weak_minus_crowd"][k] for k in ("mean", "ci95")
+    }
+    assert {s: splits["label_sources_test_acc"][s] for s in here["sources"]} == {
+        s: v["mean"] for s, v in here["sources"].items()
+    }
+    assert "chosen" not in splits
+
+
+@pytest.mark.slow
+def test_the_declared_end_model(executed):
+    _, metrics = executed
+    stronger, splits = metrics["stronger"], metrics["splits"]
+    low, high = stronger["end_model_test_ci95"]
+    assert low <= stronger["end_model_test_acc"] <= high
+    assert stronger["test_tweets_scored"] == 50, "the reference split's test holds no LF dev tweet"
+    assert splits["n"] == 20
+    for key in ("label_model_dev_acc", "majority_vote_dev_acc", "end_model_test_acc"):
+        assert set(splits[key]) == {"mean", "std"} and 0 < splits[key]["std"] < 0.1
+    # Labels from the label model over crowd and every LF come close to gold with the same
+    # features: within 0.03, a tweet and a half of the 40 or so scored per split.
+    gap = splits["gold_ceiling_test_acc"]["mean"] - splits["end_model_test_acc"]["mean"]
+    assert gap < 0.03
+
+
+@pytest.mark.slow
 def test_fresh_run_shows_what_the_stored_notebook_shows(executed):
+    """The same text and the same figures. A figure may differ by 0.02 (one test tweet of 50):
+    the label model's float32 arithmetic and the logistic regressions run through the CPU's vector
+    instructions (AVX2 or AVX-512), and a tweet on the decision boundary can fall either side."""
     fresh, _ = executed
     stored = nbformat.read(TUTORIAL, as_version=4)
     assert [c.source for c in code_cells(fresh)] == [c.source for c in code_cells(stored)]
     for fresh_cell, stored_cell in zip(code_cells(fresh), code_cells(stored), strict=True):
-        assert visible_text(fresh_cell) == visible_text(stored_cell), fresh_cell.source
+        assert_same_figures(visible_text(fresh_cell), visible_text(stored_cell), fresh_cell.source)
 
 
-@pytest.mark.parametrize(("split_seed", "n_splits"), [(0, 1), (7, 2)])
-def test_runs_cleanly_with_other_parameters(real_data_dir, tmp_path, split_seed, n_splits):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WEATHER_SENTIMENT_DIR", str(real_data_dir))
-        nb, metrics = execute(TUTORIAL, tmp_path, split_seed=split_seed, n_splits=n_splits)
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def assert_same_figures(fresh: str, stored: str, where: str, tolerance: float = 0.021) -> None:
+    """The same text around the numbers; decimals within `tolerance`, whole numbers equal."""
+    assert NUMBER.sub("#", fresh) == NUMBER.sub("#", stored), where[:80]
+    for a, b in zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True):
+        if "." in a or "." in b:
+            assert abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= tolerance, where
+        else:
+            assert a == b, where[:80]
+
+
+def test_figures_are_compared_with_the_stated_tolerance():
+    assert_same_figures("acc 0.860, 1,880 answers", "acc 0.840, 1,880 answers", "")
+    with pytest.raises(AssertionError):
+        assert_same_figures("acc 0.880", "acc 0.840", "")
+    with pytest.raises(AssertionError):
+        assert_same_figures("1,880 answers", "1,881 answers", "")
+    with pytest.raises(AssertionError):
+        assert_same_figures("better", "unresolved", "")
+
+
+@pytest.mark.slow
+def test_runs_cleanly_and_truthfully_with_other_parameters(other):
+    nb, metrics = other
     assert_tidy(nb)
-    assert metrics["splits"]["n"] == n_splits
-    if n_splits == 1:
-        assert metrics["splits"]["end_model_test_acc"]["std"] is None
+    assert metrics["splits"]["n"] == 3
+    assert all(
+        b["weak_minus_crowd"]["wins"]
+        + b["weak_minus_crowd"]["ties"]
+        + b["weak_minus_crowd"]["losses"]
+        == 3
+        for b in metrics["budget"]
+    )
+    text = "\n".join(visible_text(c) for c in code_cells(nb))
+    assert "mean over 3 splits" in text and "over 20 splits" not in text
+    assert "Split 7:" in text and "First part, split 7:" in text
 
 
-def test_too_few_splits_fail_clearly(real_data_dir, tmp_path):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WEATHER_SENTIMENT_DIR", str(real_data_dir))
-        with pytest.raises(Exception, match="n_splits must be at least 1"):
-            execute(TUTORIAL, tmp_path, n_splits=0)
+def test_too_few_splits_fail_before_the_splits_run():
+    with pytest.raises(ValueError, match="n_splits must be at least 1"):
+        notebook_names("seeds", split_seed=123, n_splits=0)
 
 
 def test_stored_notebook_is_executed_and_tidy():
@@ -165,13 +256,6 @@ def test_stored_notebook_is_executed_and_tidy():
     assert "metrics_path = None" in parameters[0].source
 
 
-def test_no_long_numbers_in_the_stored_notebook():
-    """Numbers a reader sees have at most three decimals (the JSON keeps full precision)."""
-    stored = nbformat.read(TUTORIAL, as_version=4)
-    for cell in code_cells(stored):
-        assert not re.search(r"\b\d+\.\d{4,}\b", visible_text(cell)), cell.source[:80]
-
-
 def test_notebook_and_paired_script_are_in_sync():
     stored = nbformat.read(TUTORIAL, as_version=4)
     paired = jupytext.read(PAIRED)
@@ -181,53 +265,41 @@ def test_notebook_and_paired_script_are_in_sync():
     ]
 
 
-def test_labeling_functions_are_written_in_the_notebook():
-    """Every LF the tutorial teaches is defined in its cells, not imported from a module."""
-    source = PAIRED.read_text()
-    for definition in (
-        "def worker_vote(",
-        "def textblob_polarity(",
-        "def polarity_positive(",
-        "def polarity_negative(",
-        "def polarity_negative_2(",
-        "def vader_compound(",
-        "def pattern_lf(",
-        '"words_negative"',
-        "def bad_weather_negative(",
-    ):
-        assert definition in source
-    assert not re.search(r"^(from|import) .*(text_lfs|worker_lfs)", source, re.MULTILINE)
+def test_the_notebook_is_lean():
+    """Issue 15: at most 50 cells and 300 non-blank lines of code, none written to fit a cap."""
+    stored = nbformat.read(TUTORIAL, as_version=4)
+    code = [line for c in code_cells(stored) for line in c.source.splitlines() if line.strip()]
+    assert len(stored.cells) <= 50 and len(code) <= 300
+    assert not any("fmt: skip" in line or "fmt: off" in line for line in code)
 
 
-def test_the_calls_the_tutorial_teaches_are_in_its_cells():
-    source = PAIRED.read_text()
-    for call in (
-        "PandasLFApplier(",
-        "LFAnalysis(",
-        "get_label_buckets(",
-        "model_class: type = LabelModel",
-        "model.fit(L",
-        ".predict_proba(",
-        "embed_texts(",
-        "LogisticRegression(",
-        "sample_weight=",
-        "MajorityLabelVoter(",
-        "DawidSkene(",
-        "paired_difference(",
-    ):
-        assert call in source, call
+def test_the_paired_script_cannot_shadow_the_package():
+    """A kernel started in crowdsourcing/ imports the package, not the script."""
+    assert PAIRED.name != "crowdsourcing.py" and not (TUTORIAL.parent / "crowdsourcing.py").exists()
 
 
 def notebook_names(*names: str, **given) -> dict:
-    """Functions and constants defined in the tutorial's cells, compiled alone beside `given`."""
+    """Functions and constants defined in the tutorial's cells, compiled alone beside `given`.
+
+    The notebook's imports are compiled too (they are cheap), so a function finds what it uses.
+    """
     tree = ast.parse(PAIRED.read_text())
+
+    def targets(node: ast.Assign) -> set[str]:
+        found = set()
+        for target in node.targets:
+            elts = target.elts if isinstance(target, ast.Tuple) else [target]
+            found |= {getattr(e, "id", "") for e in elts}
+        return found
+
     nodes = [
         n
         for n in tree.body
-        if (isinstance(n, ast.FunctionDef) and n.name in names)
-        or (isinstance(n, ast.Assign) and {getattr(t, "id", "") for t in n.targets} & set(names))
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        or (isinstance(n, ast.FunctionDef) and n.name in names)
+        or (isinstance(n, ast.Assign) and targets(n) & set(names))
     ]
-    namespace = {"np": np, "pd": pd, "LogisticRegression": LogisticRegression, **given}
+    namespace = {"ABSTAIN": -1, "NEGATIVE": 0, "POSITIVE": 1, **given}
     exec(compile(ast.Module(nodes, type_ignores=[]), str(PAIRED), "exec"), namespace)
     return namespace
 
@@ -264,6 +336,14 @@ def test_soft_labels_carry_uncertainty():
     np.testing.assert_allclose(uninformative.predict_proba(X.to_numpy()), 0.5, atol=0.05)
 
 
+def test_labels_of_a_single_class_train_a_model_that_predicts_it():
+    """A small budget can leave the crowd with answers of one class only."""
+    fit_end_model = notebook_function("fit_end_model")
+    X, _ = separable()
+    model = fit_end_model(X, pd.Series(1, index=X.index[:5]))
+    assert (model.predict(X.to_numpy()) == 1).all()
+
+
 def test_soft_labels_train_only_the_tweets_they_label():
     fit_end_model = notebook_function("fit_end_model")
     X, y = separable()
@@ -273,41 +353,45 @@ def test_soft_labels_train_only_the_tweets_they_label():
     )
 
 
-def test_the_notebook_is_lean():
-    """Issue 11: at most about 40 cells and 250 lines of code."""
-    stored = nbformat.read(TUTORIAL, as_version=4)
-    code_lines = sum(
-        len([line for line in c.source.splitlines() if line.strip()]) for c in code_cells(stored)
+def pipeline_names(gold: pd.DataFrame) -> dict:
+    """The notebook's `pipeline` with what it uses, on random vectors and three noisy text LFs."""
+    tweets = labelled_tweets(gold)
+    rng = np.random.default_rng(0)
+    y = tweets.sentiment.to_numpy()
+    vectors = pd.DataFrame(rng.normal(size=(len(y), 8)) + y[:, None], tweets.index)
+    text_L = pd.DataFrame(
+        {f"text_{i}": np.where(rng.random(len(y)) < 0.8, y, 1 - y) for i in range(3)}, tweets.index
     )
-    assert len(stored.cells) <= 40 and code_lines <= 250
+    given = {"label_model_epochs": 20, "crowd_coverage": [0.5027, 0.5], "vectors": vectors}
+    given |= {"text_L": text_L, "with_votes": pd.concat([vectors, text_L], axis=1)}
+    names = ("pipeline", "budget_labels", "fit_end_model", "fit_label_model")
+    names += ("MAJORITY", "TEXT", "SHARES", "BUDGETS", "DECLARED")
+    return notebook_names(*names, **given) | {"text_L": text_L}
 
 
-def test_crowd_only_labels_cover_only_answered_tweets(real_data_dir):
-    """The notebook's `training_labels`: crowd-only sources label the training tweets that some
-    worker answered; the label model and gold label every training tweet."""
-    from crowdkit.aggregation import DawidSkene
-    from snorkel.labeling.model import LabelModel, MajorityLabelVoter
-    from snorkel.utils import probs_to_preds
+@pytest.mark.parametrize("seed", [123, 5])
+def test_the_notebooks_pipeline_reads_no_test_label(real_data_dir, seed):
+    gold, answers = load_sources(real_data_dir)
+    names = pipeline_names(gold)
+    data = {"gold": gold, "answers": answers, "text_L": names["text_L"], "min_answers": 10}
+    assert_test_labels_play_no_part(names["pipeline"], data, seed)
 
-    from crowdsourcing.data import labelled_tweets, load_sources
-    from crowdsourcing.label_model import FastLabelModel
+
+def test_crowd_only_labels_cover_only_tweets_with_a_class_answer(real_data_dir):
     from crowdsourcing.splits import make_split
 
-    given = {"ABSTAIN": -1, "NEGATIVE": 0, "POSITIVE": 1, "label_model_epochs": 20}
-    given |= {"LabelModel": LabelModel, "MajorityLabelVoter": MajorityLabelVoter}
-    given |= {"DawidSkene": DawidSkene, "FastLabelModel": FastLabelModel}
-    names = notebook_names("WEAK", "fit_label_model", "training_labels", **given)
-    names["probs_to_preds"] = probs_to_preds
     gold, answers = load_sources(real_data_dir)
-    y = labelled_tweets(gold).sentiment
-    text_L = pd.DataFrame(
-        {f"text_{i}": np.where(np.arange(len(y)) % 4 != i, y, -1) for i in range(3)}, index=y.index
-    )
-    split = make_split(123, gold, answers, text_L, min_answers=10)
-    labels = names["training_labels"](split, names["fit_label_model"](split.L_train))
-    answered = split.train.index[split.train.index.isin(split.crowd.index)]
-    for crowd_only in ("majority vote (crowd)", "Dawid-Skene (crowd)"):
-        assert labels[crowd_only].index.isin(answered).all(), crowd_only
-        assert 0.9 * len(answered) <= len(labels[crowd_only]) < len(split.train), crowd_only
-    for every in (names["WEAK"], "LabelModel soft (text LFs)", "gold"):
-        assert labels[every].index.equals(split.train.index), every
+    names = pipeline_names(gold)
+    split = make_split(123, gold, answers, names["text_L"], 10)
+    text = names["text_L"].loc[split.train.index].to_numpy()
+    text_only = pd.DataFrame(0.5, split.train.index, [0, 1])
+    for share, per_tweet in [(0.05, 3), (0.25, None), (1.0, 3)]:
+        bought = split.bought(share, per_tweet)
+        labels = names["budget_labels"](split, bought, text, text_only)
+        voted = bought.index[bought.answer.isin([0, 1])]
+        for crowd_only in ("majority vote (crowd)", "Dawid-Skene (crowd)"):
+            assert labels[crowd_only].index.isin(voted).all(), crowd_only
+        assert set(labels["Dawid-Skene (crowd)"].index) == set(voted)
+        weak = labels["LabelModel (crowd + text LFs)"]
+        assert weak.index.equals(split.train.index)
+        assert weak.equals(text_only) == (share == 0.05), "text LFs alone where no worker qualifies"

@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from snorkel.labeling.model import LabelModel
 
-from conftest import hashes_of
+from conftest import assert_test_labels_play_no_part, hashes_of
 from crowdsourcing.data import fetch_files, labelled_tweets, load_sources, read_sources, split_data
 from crowdsourcing.splits import Split, make_split, run_split, run_splits, split_seeds
 from crowdsourcing.votes import crowd_label_matrix, frequent_workers
@@ -97,41 +97,44 @@ def test_test_correct_leaves_out_excluded_tweets(small):
     np.testing.assert_array_equal(correct, result.test_predictions["gold"][10:] == y)
 
 
-def flip_test_labels(gold: pd.DataFrame, answers: pd.DataFrame, test_ids: pd.Index):
-    """The input tables with Positive and Negative swapped for the given tweets, everywhere."""
-    swap = {"Positive": "Negative", "Negative": "Positive"}
-    gold, answers = gold.copy(), answers.copy()
-    in_gold, in_answers = gold.tweet_id.isin(test_ids), answers.tweet_id.isin(test_ids)
-    gold.loc[in_gold, "sentiment"] = gold.loc[in_gold, "sentiment"].replace(swap)
-    answers.loc[in_answers, "emotion"] = answers.loc[in_answers, "emotion"].replace(swap)
-    return gold, answers
-
-
-def assert_test_labels_play_no_part(gold: pd.DataFrame, answers: pd.DataFrame, seed: int) -> None:
-    """Flipping split `seed`'s test labels in every input table changes none of its dev scores or
-    test predictions, while every test prediction's right/wrong flag flips."""
-    pipeline, data = SmallPipeline(gold), data_of(gold, answers)
-    result = run_split(seed, pipeline, **data)
-    flipped_gold, flipped_answers = flip_test_labels(gold, answers, result.test_ids)
-    flipped_data = {**data, "gold": flipped_gold, "answers": flipped_answers}
-    flipped = run_split(seed, pipeline, **flipped_data)
-    assert flipped.dev_accuracy == result.dev_accuracy
-    assert flipped.test_predictions.keys() == result.test_predictions.keys()
-    for name, pred in result.test_predictions.items():
-        np.testing.assert_array_equal(flipped.test_predictions[name], pred)
-    before = result.test_correct(labelled_tweets(gold).sentiment)
-    after = flipped.test_correct(labelled_tweets(flipped_gold).sentiment)
-    for name, correct in before.items():
-        np.testing.assert_array_equal(after[name], ~correct)
-
-
 def test_test_labels_play_no_part_small_data(small):
-    assert_test_labels_play_no_part(*small, seed=3)
+    assert_test_labels_play_no_part(SmallPipeline(small[0]), data_of(*small), seed=3)
 
 
 @pytest.mark.parametrize("seed", [123, 0])
 def test_test_labels_play_no_part_real_data(real_data_dir, seed):
-    assert_test_labels_play_no_part(*load_sources(real_data_dir), seed)
+    gold, answers = load_sources(real_data_dir)
+    assert_test_labels_play_no_part(SmallPipeline(gold), data_of(gold, answers), seed)
+
+
+def shares(split: Split) -> tuple[float, ...]:
+    return (0.05, 0.1, 0.25, split.train.index.isin(split.crowd.index).mean(), 1.0)
+
+
+def pairs(answers: pd.DataFrame) -> set[tuple[int, int]]:
+    return set(zip(answers.index, answers.worker_id, strict=True))
+
+
+@pytest.mark.parametrize("seed", [123, 4])
+def test_a_smaller_budget_buys_a_subset_of_a_larger_ones_answers(real_data_dir, seed):
+    split = make_split(seed, **data_of(*load_sources(real_data_dir)))
+    for per_tweet in (3, None):
+        bought = [split.bought(share, per_tweet) for share in shares(split)]
+        for smaller, larger in zip(bought, bought[1:], strict=False):
+            assert pairs(smaller) < pairs(larger)
+    for share in shares(split):
+        three, every = split.bought(share, 3), split.bought(share, None)
+        assert pairs(three) <= pairs(every) and three.groupby(level=0).size().max() == 3
+        assert set(every.index) == set(three.index)
+        assert every.index.nunique() == round(share * len(split.train))
+        assert every.index.isin(split.train.index).all()
+    assert split.bought(0.5, 3).equals(split.bought(0.5, 3)), "the split's seed fixes the draw"
+
+
+def test_the_splits_own_share_buys_exactly_its_crowd_answers(real_data_dir):
+    split = make_split(123, **data_of(*load_sources(real_data_dir)))
+    own = split.bought(split.train.index.isin(split.crowd.index).mean())
+    assert pairs(own) == pairs(split.crowd[split.crowd.index.isin(split.train.index)])
 
 
 def test_run_splits_in_worker_processes_equal_one_by_one(small):

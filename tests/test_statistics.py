@@ -1,0 +1,106 @@
+"""Intervals, paired differences, the budget table and the saving read from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crowdsourcing.statistics import (
+    accuracy_ci,
+    bootstrap_ci,
+    budget_saving,
+    budget_table,
+    paired_difference,
+    verdict,
+)
+
+
+def test_bootstrap_ci_brackets_the_accuracy_and_narrows_with_more_data():
+    rng = np.random.default_rng(1)
+    correct = rng.random(400) < 0.8
+    acc, low, high = bootstrap_ci(correct[:50])
+    assert low < acc < high and acc == correct[:50].mean()
+    _, low_400, high_400 = bootstrap_ci(correct)
+    assert high_400 - low_400 < high - low
+    assert bootstrap_ci(correct[:50]) == (acc, low, high), "same seed, same interval"
+    assert bootstrap_ci(np.ones(20, bool)) == (1.0, 1.0, 1.0)
+
+
+def splits_of(a: list[list[int]], b: list[list[int]]) -> list[dict[str, np.ndarray]]:
+    return [{"a": np.array(x, bool), "b": np.array(y, bool)} for x, y in zip(a, b, strict=True)]
+
+
+def test_paired_difference_counts_wins_ties_and_losses_over_splits():
+    a = [[1, 1, 1, 0], [1, 1, 0, 0], [1, 0, 0, 0]] * 2
+    b = [[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]] * 2
+    diff = paired_difference(splits_of(a, b), "a", "b")
+    assert diff["mean"] == pytest.approx(0.0)
+    assert (diff["wins"], diff["ties"], diff["losses"]) == (2, 2, 2)
+    assert diff["ci95"][0] < 0 < diff["ci95"][1]
+
+
+def test_with_few_splits_the_interval_resamples_tweets_not_splits():
+    """Two splits that both favour `a` by 0.4: resampling two values would give [0.4, 0.4]."""
+    a, b = [[1] * 40 + [0] * 10] * 2, [[1] * 20 + [0] * 30] * 2
+    diff = paired_difference(splits_of(a, b), "a", "b")
+    assert diff["mean"] == pytest.approx(0.4) and diff["wins"] == 2
+    assert 0 < diff["ci95"][0] < 0.4 < diff["ci95"][1] < 1
+    mean, low, high = accuracy_ci(splits_of(a, b), "a")
+    assert mean == pytest.approx(0.8) and low < 0.8 < high
+
+
+def test_the_verdict_follows_the_interval():
+    assert verdict({"ci95": [0.01, 0.05]}) == "better"
+    assert verdict({"ci95": [-0.05, -0.01]}) == "worse"
+    assert verdict({"ci95": [-0.01, 0.05]}) == verdict({"ci95": [0.0, 0.0]}) == "unresolved"
+
+
+def budget_correct(n_splits: int = 6) -> list[dict]:
+    """Two budgets; majority vote wins the crowd-only contest on even splits, Dawid-Skene on odd."""
+    correct = []
+    for i in range(n_splits):
+        good, bad = np.r_[np.ones(9), 0].astype(bool), np.r_[np.ones(5), np.zeros(5)].astype(bool)
+        split = {"text": np.r_[np.ones(8), 0, 0].astype(bool)}
+        for share in (0.1, 1.0):
+            split[("majority", share, None)] = good if i % 2 == 0 else bad
+            split[("dawid-skene", share, None)] = bad if i % 2 == 0 else good
+            split[("weak", share, None)] = good
+        correct.append(split)
+    return correct
+
+
+def test_the_budget_table_compares_with_the_better_crowd_source_of_each_split():
+    correct = budget_correct()
+    table = budget_table(
+        correct, {(0.1, None): 10.0, (1.0, None): 100.0}, "weak", ["majority", "dawid-skene"]
+    )
+    assert list(table.answers) == [10.0, 100.0]
+    assert table.loc[0, "majority"] == pytest.approx(0.7) and table.loc[0, "weak"] == pytest.approx(
+        0.9
+    )
+    # Against either crowd source's mean weak wins by 0.2; against each split's better one, a tie.
+    assert table.loc[0, "difference"] == pytest.approx(0.0)
+    assert (table.loc[0, "wins"], table.loc[0, "ties"], table.loc[0, "losses"]) == (0, 6, 0)
+    assert table.loc[0, "verdict"] == "unresolved"
+    assert table.loc[0, "weak low"] <= table.loc[0, "weak"] <= table.loc[0, "weak high"]
+
+
+def saving_table(weak: list[float], crowd: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"answers": [10.0, 100.0, 1000.0], "weak": weak, "crowd": crowd})
+
+
+def test_the_saving_is_the_cheapest_budget_that_matches_the_crowd():
+    table = saving_table(weak=[0.70, 0.85, 0.90], crowd=[0.50, 0.70, 0.85])
+    saving = budget_saving(table, "weak", ["crowd"], at=2)
+    assert saving == {
+        "accuracy": 0.85,
+        "answers_weak": 100.0,
+        "answers_crowd": 1000.0,
+        "ratio": 10.0,
+    }
+
+
+def test_no_saving_when_the_label_model_never_matches_the_crowd():
+    saving = budget_saving(saving_table([0.6, 0.7, 0.8], [0.7, 0.8, 0.9]), "weak", ["crowd"], at=2)
+    assert saving["answers_weak"] is None and saving["ratio"] is None
