@@ -573,7 +573,16 @@ part_one = {
     "lf_check": {"first_lfs": checked_acc["first"], "stronger_lfs": checked_acc["stronger"]},
 }
 metrics = key_figures(
-    part_one, this_split, this, runs, correct, budget, fixed, saving, DECLARED, GOLD_VOTES
+    part_one=part_one,
+    this_split=this_split,
+    this_correct=this,
+    runs=runs,
+    correct=correct,
+    budget=budget,
+    fixed=fixed,
+    saving=saving,
+    declared=DECLARED,
+    gold_votes=GOLD_VOTES,
 )
 write_metrics(metrics_path, metrics)
 print(summary(metrics, split_seed))

@@ -17,6 +17,7 @@ __all__ = ["key_figures", "write_metrics"]
 
 
 def key_figures(
+    *,
     part_one: Mapping[str, object],
     this_split: SplitResult,
     this_correct: Mapping,
