@@ -1,5 +1,6 @@
 """The repeated-split harness: the tutorial's pipeline run on many random splits, scored honestly.
 
+`Split.bought` draws the crowd budgets the tutorial compares from a split's training tweets.
 `run_splits` hands the notebook's pipeline one `Split` at a time. A split's test tweets come
 without their sentiment, so nothing the pipeline fits or predicts can depend on a test label;
 `SplitResult.test_correct` scores its test predictions later, against labels the caller passes.
