@@ -94,14 +94,14 @@ def test_sync_says_what_it_wrote_and_runs_the_kernel_without_tcp(tmp_path, monke
     def sync(force: bool = False) -> str:
         return sync_notebooks.sync(notebook, ["pkg"], force).removeprefix("nb.ipynb: ")
 
-    assert sync() == "nb.py updated by jupytext; executed and stored; outputs changed in " + (
+    assert sync() == "nb.py written by jupytext; executed and stored; outputs changed in " + (
         "timing cells 2 and cells 1, which are not timings"
     )
     assert sync() == "outputs up to date (code, modules and requirements unchanged)"
     script = tmp_path / "nb.py"
     script.write_text(script.read_text().replace("A sentence.", "Another sentence."))
     os.utime(script, (notebook.stat().st_mtime + 5,) * 2)
-    assert sync().startswith("nb.ipynb updated by jupytext; outputs up to date")
+    assert sync().startswith("notebook updated from its script by jupytext; outputs up")
     assert jupytext.read(notebook).cells[0].source == "Another sentence."
     assert sync(force=True) == "executed and stored; outputs changed in timing cells 2"
     out, err = capfd.readouterr()

@@ -88,7 +88,7 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, name: str) -> None:
 
 
 def changed_outputs(before: nbformat.NotebookNode, after: nbformat.NotebookNode) -> str:
-    """Which code cells' outputs differ between two executions of the same cells."""
+    """Which code cells' outputs differ between two executions, numbered as executed (In [n])."""
     pairs = list(zip(_code(before), _code(after), strict=False))
     if len(_code(before)) != len(_code(after)) or any(a.source != b.source for a, b in pairs):
         return "its code changed, so all its outputs are new"
@@ -111,8 +111,12 @@ def jupytext_sync(path: Path) -> str:
     pair = [Path(p) for p, _ in paired_paths(str(path), "ipynb", formats)] if formats else [path]
     before = {p: p.read_bytes() if p.exists() else None for p in pair}
     jupytext_cli(["--sync", "--quiet", str(path)])
-    updated = [p.relative_to(ROOT).as_posix() for p in pair if p.read_bytes() != before[p]]
-    return f"{' and '.join(updated)} updated by jupytext; " if updated else ""
+    updated = [p for p in pair if p.read_bytes() != before[p]]
+    if not updated:
+        return ""
+    if updated == [path]:
+        return "notebook updated from its script by jupytext; "
+    return f"{', '.join(p.relative_to(ROOT).as_posix() for p in updated)} written by jupytext; "
 
 
 def sync(path: Path, folders: list[str], force: bool = False) -> str:
