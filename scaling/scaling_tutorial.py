@@ -299,7 +299,7 @@ print(f"The label model's labels of the same tweets: {held_out_label_accuracy:.3
 
 # %% [markdown]
 # The classifier sees only the text, and a fifth of the synthetic texts carry no sentiment word, so on those it can do no better than a coin: its accuracy stays near 0.9, where the label model, which reads every tweet's answers, is almost always right.
-# Its last digit can differ between CPUs with different vector instructions (AVX2, AVX-512), whose float32 arithmetic in torch rounds differently: a tweet or two of those held out can change sides.
+# On a CPU with other vector instructions (AVX2 against AVX-512) it can differ by a tweet or two of those held out, because torch's float32 arithmetic rounds differently there.
 # The end model's worth is elsewhere: it labels tweets that no one has answered, which the label model cannot.
 #
 # What the embeddings cost:
@@ -325,6 +325,7 @@ print(
 )
 
 # %% [markdown]
+# The last lines say which step that scales costs most per tweet on this machine, at this notebook's sizes.
 # The text LFs and the embeddings read every word of every tweet, and these synthetic tweets are about a quarter as long as real ones (7 MiniLM tokens against 25), so on real tweets both cost more per tweet than here.
 # The README measures embeddings on real tweets, projects a million and a hundred million of them from that throughput, and says where a GPU or more machines are needed.
 #
@@ -373,7 +374,7 @@ show(*timings_figure(bars, "Seconds per step (tweets per step in brackets)"))
 # - Fit the label model with `FastLabelModel` from the answers table on one machine, or with `fit_and_label` on a cluster once the answers live in Parquet files there.
 # - Embed and train per partition on the workers: the embeddings never meet in one process, and the classifier learns from the probabilistic labels as weights.
 #
-# The timings and the figure vary from run to run; every other output is the same on every run, except that the end model's held-out accuracy can differ in its last digit between CPUs (see above).
+# The timings and the figure vary from run to run; every other output is the same on every run, and on another machine only the end model's held-out accuracy can differ, by a tweet or two (see above).
 # The tests check the matrices', models' and labels' equality, the accuracies and the JSON's shape, not the seconds.
 
 # %%

@@ -107,3 +107,22 @@ def test_sync_says_what_it_wrote_and_runs_the_kernel_without_tcp(tmp_path, monke
     out, err = capfd.readouterr()
     assert "nb.ipynb: cell 2 of 2 done" in out
     assert "TCP" not in out + err and "Warning" not in out + err, err
+
+
+def test_the_scaling_scripts_prose_does_not_change_its_digest(tmp_path, monkeypatch):
+    """The paired script lies among the modules of scaling/: only its code cells count."""
+    stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
+    folders = sync_notebooks.NOTEBOOKS[SCALING_TUTORIAL]
+    for name in ("crowdsourcing", "requirements.txt"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    (tmp_path / "scaling").mkdir()
+    for path in (ROOT / "scaling").glob("*.py"):
+        (tmp_path / "scaling" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(sync_notebooks, "ROOT", tmp_path)
+    monkeypatch.setattr(sync_notebooks, "NOTEBOOKS", {tmp_path / "scaling" / "nb.ipynb": folders})
+    (tmp_path / "scaling" / "nb.py").write_text("# %% [markdown]\n# A sentence.\n")
+    digest = sync_notebooks.inputs_digest(stored, folders)
+    (tmp_path / "scaling" / "nb.py").write_text("# %% [markdown]\n# Another sentence.\n")
+    assert sync_notebooks.inputs_digest(stored, folders) == digest
+    (tmp_path / "scaling" / "steps.py").write_text("# a change\n")
+    assert sync_notebooks.inputs_digest(stored, folders) != digest

@@ -55,12 +55,14 @@ class LocalKernelManager(AsyncKernelManager):
 
 
 def inputs_digest(notebook: nbformat.NotebookNode, folders: list[str]) -> str:
-    """SHA-256 of the notebook's code cells, the modules in `folders` and requirements.txt."""
+    """SHA-256 of the notebook's code cells, the modules in `folders` (not a paired script) and
+    requirements.txt."""
     digest = hashlib.sha256()
     for cell in notebook.cells:
         if cell.cell_type == "code":
             digest.update(cell.source.encode() + b"\0")
-    modules = sorted(p for folder in folders for p in (ROOT / folder).glob("*.py"))
+    scripts = {path.with_suffix(".py") for path in NOTEBOOKS}  # their code cells count, not prose
+    modules = sorted(p for f in folders for p in (ROOT / f).glob("*.py") if p not in scripts)
     for path in [*modules, ROOT / "requirements.txt"]:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
