@@ -374,7 +374,7 @@ show(*timings_figure(bars, "Seconds per step (tweets per step in brackets)"))
 # - Fit the label model with `FastLabelModel` from the answers table on one machine, or with `fit_and_label` on a cluster once the answers live in Parquet files there.
 # - Embed and train per partition on the workers: the embeddings never meet in one process, and the classifier learns from the probabilistic labels as weights.
 #
-# The timings and the figure vary from run to run; every other output is the same on every run, and on another machine only the end model's held-out accuracy can differ, by a tweet or two (see above).
+# The timings and the figure vary from run to run; every other output is the same on every run, and on another machine the end model's held-out accuracy can also differ, by a tweet or two (see above).
 # The tests check the matrices', models' and labels' equality, the accuracies and the JSON's shape, not the seconds.
 
 # %%
