@@ -75,7 +75,7 @@ def _timed(source: str) -> nbformat.NotebookNode:
 
 @pytest.mark.slow
 def test_sync_says_what_it_wrote_and_runs_the_kernel_without_tcp(tmp_path, monkeypatch, capfd):
-    """Executed, up to date, updated from the script, or re-executed with the changed cells."""
+    """Executed, up to date, updated from the script, re-executed, or executed into a folder."""
     monkeypatch.setattr(sync_notebooks, "ROOT", tmp_path)
     (tmp_path / "requirements.txt").write_text("")
     (tmp_path / "pkg").mkdir()
@@ -104,6 +104,12 @@ def test_sync_says_what_it_wrote_and_runs_the_kernel_without_tcp(tmp_path, monke
     assert sync().startswith("notebook updated from its script by jupytext; outputs up")
     assert jupytext.read(notebook).cells[0].source == "Another sentence."
     assert sync(force=True) == "executed and stored; outputs changed in timing cells 2"
+    stored = notebook.read_bytes()
+    assert sync_notebooks.run_into(notebook, tmp_path / "build") == (
+        f"nb.ipynb: executed into {tmp_path / 'build' / 'nb.ipynb'};"
+        " against the stored notebook, outputs changed in timing cells 2"
+    )
+    assert notebook.read_bytes() == stored
     out, err = capfd.readouterr()
     assert "nb.ipynb: cell 2 of 2 done" in out
     assert "TCP" not in out + err and "Warning" not in out + err, err

@@ -169,12 +169,16 @@ def main() -> None:
 
 
 def run_into(path: Path, folder: Path) -> str:
-    """Execute the stored notebook `path` into `folder`; say where it went."""
+    """Execute the stored notebook `path` into `folder`; say where it went and how it differs."""
     notebook = nbformat.read(path, as_version=4)
     execute(notebook, path.parent, path.name)
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / path.name)
-    return f"{path.relative_to(ROOT)}: executed into {folder / path.name}"
+    stored = nbformat.read(path, as_version=4)
+    return (
+        f"{path.relative_to(ROOT)}: executed into {folder / path.name};"
+        f" against the stored notebook, {changed_outputs(stored, notebook)}"
+    )
 
 
 if __name__ == "__main__":
