@@ -32,7 +32,7 @@ from scaling.end_model import (
     write_tweets,
 )
 from scaling.measure import Stopwatch, measure
-from scaling.report import applier_comparison, break_even
+from scaling.report import applier_comparison, break_even, per_tweet, versus_majority
 from scaling.steps import FIT_OPTIONS, end_model_route
 from scaling.synthetic_crowd import synthetic_crowd
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up, worker_lfs
@@ -221,6 +221,21 @@ def test_applier_comparison_says_when_dask_pays_off():
     text = applier_comparison(4.0, 2.0, 3.0, 1_000, 2)
     assert "slower than pandas" in text and "from about 1,500 tweets" in text
     assert "never pays" in applier_comparison(4.0, 5.0, 3.0, 1_000, 2)
+
+
+def test_per_tweet_names_the_slowest_step_from_the_figures():
+    text = per_tweet([("text LFs", 1.7, 500), ("fit", 0.5, 5_000), ("embeddings", 3.1, 1_000)])
+    assert text.splitlines() == [
+        "Wall-clock time per tweet on the cluster:"
+        " text LFs 3.40 ms; embeddings 3.10 ms; fit 0.10 ms",
+        "The slowest per tweet here is text LFs, 1.1 times the next",
+    ]
+
+
+def test_versus_majority_counts_tweets():
+    assert versus_majority(0.96, 0.951, 5_000).endswith("(45 more of the 5,000 tweets right)")
+    assert "(5 fewer of the 500" in versus_majority(0.89, 0.9, 500)
+    assert "(the same number of" in versus_majority(1.0, 1.0, 5_000)
 
 
 # The end model
