@@ -3,20 +3,14 @@ the tool says what it wrote."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import jupytext
 import nbformat
 import pytest
 
-from conftest import ROOT, SCALING_TUTORIAL, TUTORIAL
+from conftest import ROOT, SCALING_TUTORIAL, TUTORIAL, sync_notebooks
 
-spec = importlib.util.spec_from_file_location(
-    "sync_notebooks", ROOT / "tools" / "sync_notebooks.py"
-)
-sync_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sync_notebooks)
 FOLDERS = sync_notebooks.NOTEBOOKS[TUTORIAL]
 
 
