@@ -6,7 +6,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["applier_comparison", "break_even", "timings_figure"]
+__all__ = [
+    "applier_comparison",
+    "break_even",
+    "per_tweet",
+    "timings_figure",
+    "versus_majority",
+]
 
 #: Colour of each kind of bar in `timings_figure`.
 KINDS = {
@@ -47,6 +53,27 @@ def applier_comparison(
         else "Dask is not faster per tweet on this machine, so it never pays for its start-up"
     )
     return "\n".join(lines)
+
+
+def per_tweet(steps: list[tuple[str, float, int]]) -> str:
+    """Wall-clock milliseconds per tweet of each (name, seconds, tweets), slowest first."""
+    ranked = sorted(steps, key=lambda step: step[1] / step[2], reverse=True)
+    parts = [f"{name} {1000 * seconds / tweets:.2f} ms" for name, seconds, tweets in ranked]
+    ratio = (ranked[0][1] / ranked[0][2]) / (ranked[1][1] / ranked[1][2])
+    return (
+        f"Wall-clock time per tweet on the cluster: {'; '.join(parts)}\n"
+        f"The slowest per tweet here is {ranked[0][0]}, {ratio:.1f} times the next"
+    )
+
+
+def versus_majority(model_accuracy: float, majority_accuracy: float, n_tweets: int) -> str:
+    """The label model's accuracy against a majority vote's on the same tweets, in tweets."""
+    gained = round((model_accuracy - majority_accuracy) * n_tweets)
+    more = f"{abs(gained):,} {'more' if gained > 0 else 'fewer'}" if gained else "the same number"
+    return (
+        f"Majority vote: {majority_accuracy:.3f}; label model: {model_accuracy:.3f}"
+        f" ({more} of the {n_tweets:,} tweets right)"
+    )
 
 
 def timings_figure(bars: list[tuple[str, float, str]], title: str) -> tuple[Figure, str]:

@@ -22,7 +22,7 @@
 #
 # 1. the crowd label matrix built straight from the answers table with `crowd_label_matrix`;
 # 2. text LFs spread over processes with [Snorkel](https://snorkel.readthedocs.io/)'s `DaskLFApplier`, on a local [Dask](https://distributed.dask.org/) cluster from `dask_client()`;
-# 3. `FastLabelModel`, Snorkel's `LabelModel` ([source](https://github.com/snorkel-team/snorkel/blob/v0.10.0/snorkel/labeling/model/label_model.py), [paper](https://arxiv.org/abs/1810.02840)) computed from the answers table;
+# 3. `FastLabelModel`, Snorkel's `LabelModel` ([source](https://github.com/snorkel-team/snorkel/blob/v0.10.0/snorkel/labeling/model/label_model.py), [paper](https://arxiv.org/abs/1810.02840)) computed from the answers table, and compared with a majority vote;
 # 4. `fit_and_label`, the label model on the cluster, from answers stored as Parquet to labels stored as Parquet;
 # 5. the end model: sentence embeddings computed on the workers and a classifier trained on the probabilistic labels one partition at a time.
 #
@@ -33,6 +33,7 @@
 n_tasks = 5_000  # tweets
 n_workers = 200  # crowd workers
 answers_per_task = 20  # as in the real job
+few_answers = 3  # answers per tweet kept to compare the label model with a majority vote
 lf_route_sample = 100  # tweets to time the per-worker LF route on, then extrapolate
 text_sample = 500  # tweets to apply the text LFs to, on one process and with Dask
 end_model_tweets = 1_000  # tweets to embed and train the end model on
@@ -43,6 +44,7 @@ metrics_path = None  # a file name here makes the notebook write its figures as 
 # ## A synthetic crowd job
 #
 # Each tweet is answered by `answers_per_task` distinct workers; each worker is right with its own accuracy (55% to 95%) and otherwise picks one of the other four answers.
+# So a wrong answer is the other class only one time in four; the other three times it is a no-vote ("I can't tell", "Neutral", "not about the weather").
 # The texts are short templates with weather and sentiment words (a fifth of them with no sentiment word), and a few tweets have no text at all, as real data sometimes do.
 # The `sentiment` column is the synthetic truth: no step below trains on it, and the last ones are scored against it.
 
@@ -89,6 +91,8 @@ print(
 )
 
 # %% [markdown]
+# Both routes give the same rows (`lf_route` raises otherwise); the line above says how much less time the vectorized build takes on this machine.
+#
 # ## Text LFs on several processes with DaskLFApplier
 #
 # The text LFs (`scaling/synthetic_lfs.py`) threshold [TextBlob](https://textblob.readthedocs.io/)'s polarity and [VADER](https://github.com/cjhutto/vaderSentiment)'s compound score: real Python work per tweet, independent from tweet to tweet.
@@ -164,23 +168,50 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 #
 # ## The label model from the answers table
 #
-# Snorkel 0.10's `LabelModel` turns the label matrix into a dense one-hot matrix of tweets × (LFs · classes) floats and, in every training step, computes a loss over all (LFs · classes)² entries of the overlap matrix O: its cost grows with tweets times LFs squared ([#1656](https://github.com/snorkel-team/snorkel/issues/1656), [#1634](https://github.com/snorkel-team/snorkel/issues/1634), [#1537](https://github.com/snorkel-team/snorkel/issues/1537)).
+# Snorkel 0.10's `LabelModel` turns the label matrix into a dense one-hot matrix of tweets × (LFs · classes) floats and, in every training step, computes a loss over all (LFs · classes)² entries of the overlap matrix O.
+# So its memory grows with tweets times LFs, and its time mostly with the square of the LFs: this folder's README measures its fit with 2,000 LFs at 109 s on 100,000 answers and 135 s on ten times as many ([#1656](https://github.com/snorkel-team/snorkel/issues/1656), [#1634](https://github.com/snorkel-team/snorkel/issues/1634), [#1537](https://github.com/snorkel-team/snorkel/issues/1537)).
 # `FastLabelModel` (`crowdsourcing/label_model.py`) subclasses it and keeps its objective, initialization, optimizer and schedule; it builds a sparse one-hot matrix straight from the answers table with `crowd_votes`, and O from it with one sparse product.
-# It is fitted here with the tutorial's options (`steps.FIT_OPTIONS`).
+# It is fitted here with the tutorial's options (`steps.FIT_OPTIONS`), and its labels are compared with the crowd's majority vote (Snorkel's `MajorityLabelVoter`, ties broken at random).
 
 # %%
+from snorkel.labeling.model import MajorityLabelVoter
+
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes
+from scaling.report import versus_majority
 from scaling.steps import FIT_OPTIONS
 
 votes = crowd_votes(crowd_answers, tweets.index, workers)
 label_model = FastLabelModel(cardinality=2, verbose=False)
 label_model.fit(votes, progress_bar=False, **FIT_OPTIONS)
 probs = label_model.predict_proba(votes)
-label_accuracy = (probs.argmax(axis=1) == tweets.sentiment.to_numpy()).mean()
-print(f"Accuracy of the label model's labels against the synthetic truth: {label_accuracy:.3f}")
+truth = tweets.sentiment.to_numpy()
+label_accuracy = (probs.argmax(axis=1) == truth).mean()
+majority = MajorityLabelVoter().predict(L_crowd, tie_break_policy="random")
+print(f"Accuracy against the synthetic truth, {answers_per_task} answers per tweet:")
+print(versus_majority(label_accuracy, (majority == truth).mean(), len(tweets)))
 
 # %% [markdown]
+# With this many answers per tweet, mostly from workers who are right more often than not, even a majority vote gets (nearly) every tweet right, as the line above shows: this job cannot show what the label model adds.
+# Real jobs often collect fewer answers per tweet.
+# Here are the same tweets with only the first `few_answers` answers of each, where many tweets get a single class vote, or two that disagree:
+
+# %%
+few = crowd_answers.groupby(level="tweet_id").head(few_answers)
+few_workers = frequent_workers(few)
+few_votes = crowd_votes(few, tweets.index, few_workers)
+few_model = FastLabelModel(cardinality=2, verbose=False)
+few_model.fit(few_votes, progress_bar=False, **FIT_OPTIONS)
+few_accuracy = (few_model.predict_proba(few_votes).argmax(axis=1) == truth).mean()
+L_few = crowd_label_matrix(few, tweets.index, few_workers)
+few_majority = MajorityLabelVoter().predict(L_few, tie_break_policy="random")
+print(f"Accuracy against the synthetic truth, {few_answers} answers per tweet:")
+print(versus_majority(few_accuracy, (few_majority == truth).mean(), len(tweets)))
+
+# %% [markdown]
+# A majority vote counts every worker alike; the label model estimates each worker's accuracy from how often they agree with the others, and settles a disagreement in favour of the workers it trusts more.
+# The line above says what that is worth on this sparser job.
+#
 # `steps.label_models` fits Snorkel's `LabelModel` on the dense matrix and `FastLabelModel` from the answers table again, each timed with its peak memory, and compares their probabilities.
 
 # %% tags=["timings"]
@@ -196,6 +227,7 @@ print(
 )
 
 # %% [markdown]
+# The last line compares the two models' probabilities; the first two say what the sparse route saves in time and memory on this machine.
 # Snorkel's `LabelModel` stays the reference, and the one to use when the LFs have dependencies, which `FastLabelModel` does not model (it raises an error for options it cannot honour).
 #
 # ## The label model on the cluster: Parquet in, Parquet out
@@ -226,6 +258,8 @@ print(
 )
 
 # %% [markdown]
+# So the cluster gives the labels that one process gives, while the answers never meet in one process: each worker reads its files, and only their overlap counts travel.
+#
 # ## The end model at scale
 #
 # The tutorial's end model is a logistic regression on MiniLM sentence embeddings of the tweets (`crowdsourcing/embeddings.py`), trained on the label model's probabilities.
@@ -265,20 +299,35 @@ print(f"The label model's labels of the same tweets: {held_out_label_accuracy:.3
 
 # %% [markdown]
 # The classifier sees only the text, and a fifth of the synthetic texts carry no sentiment word, so on those it can do no better than a coin: its accuracy stays near 0.9, where the label model, which reads every tweet's answers, is almost always right.
+# On a CPU with other vector instructions (AVX2 against AVX-512) it can differ by a tweet or two of those held out, because torch's float32 arithmetic rounds differently there.
 # The end model's worth is elsewhere: it labels tweets that no one has answered, which the label model cannot.
 #
 # What the embeddings cost:
 
 # %% tags=["timings"]
+from scaling.report import per_tweet
+
 embed_s = clock.laps["embeddings, on the workers"]
 cores = min(dask_workers, os.cpu_count())
 print(
     f"{end_model_tweets:,} tweets embedded in {embed_s:.1f} s on {cores} cores:"
     f" {end_model_tweets / embed_s / cores:,.0f} tweets per second per core"
 )
+fit_and_label_s = clock.laps["label model on the cluster, Parquet to Parquet"]
+print(
+    per_tweet(
+        [
+            ("text LFs (DaskLFApplier)", clock.laps["text LFs, DaskLFApplier"], len(text_tweets)),
+            ("fit_and_label", fit_and_label_s, len(tweets)),
+            ("embeddings", embed_s, end_model_tweets),
+        ]
+    )
+)
 
 # %% [markdown]
-# Of the routes that scale, embedding is by far the slowest per tweet, and these synthetic tweets are about a quarter as long as real ones; the README projects a million and a hundred million real tweets from the benchmark's throughput, and says where a GPU or more machines are needed.
+# The last lines say which step that scales costs most per tweet on this machine, at this notebook's sizes.
+# The text LFs and the embeddings read every word of every tweet, and these synthetic tweets are about a quarter as long as real ones (7 MiniLM tokens against 25), so on real tweets both cost more per tweet than here.
+# The README measures embeddings on real tweets, projects a million and a hundred million of them from that throughput, and says where a GPU or more machines are needed.
 #
 # ## Where the seconds went
 
@@ -286,37 +335,37 @@ print(
 from crowdsourcing.report import show
 from scaling.report import timings_figure
 
+n, n_text, n_end = f"{len(tweets):,}", f"{len(text_tweets):,}", f"{end_model_tweets:,}"
+
 ONE, SCALED, START = (
     "one process, as the tutorial does it",
     "the route that scales",
     "start-up, once per cluster",
 )
 bars = [
-    ("crowd matrix, per-worker LFs (extrapolated)", per_worker["seconds"], ONE),
-    ("crowd matrix, vectorized", vectorized_s, SCALED),
-    ("text LFs, PandasLFApplier", clock.laps["text LFs, PandasLFApplier"], ONE),
+    (f"crowd matrix, per-worker LFs, extrapolated ({n})", per_worker["seconds"], ONE),
+    (f"crowd matrix, vectorized ({n})", vectorized_s, SCALED),
+    (f"text LFs, PandasLFApplier ({n_text})", clock.laps["text LFs, PandasLFApplier"], ONE),
     ("local cluster start-up", clock.laps["local cluster start-up"], START),
-    ("text LFs, DaskLFApplier", clock.laps["text LFs, DaskLFApplier"], SCALED),
-    ("LabelModel fit (Snorkel)", snorkel_fit["seconds"], ONE),
-    ("FastLabelModel, answers to fit", fast_fit["seconds"], SCALED),
-    (
-        "fit_and_label on the cluster",
-        clock.laps["label model on the cluster, Parquet to Parquet"],
-        SCALED,
-    ),
+    (f"text LFs, DaskLFApplier ({n_text})", clock.laps["text LFs, DaskLFApplier"], SCALED),
+    (f"LabelModel fit, Snorkel ({n})", snorkel_fit["seconds"], ONE),
+    (f"FastLabelModel, answers to fit ({n})", fast_fit["seconds"], SCALED),
+    (f"fit_and_label on the cluster ({n})", fit_and_label_s, SCALED),
     ("MiniLM loaded on each worker", clock.laps["MiniLM loaded on each worker"], START),
-    (f"embeddings ({end_model_tweets:,} tweets)", embed_s, SCALED),
+    (f"embeddings ({n_end})", embed_s, SCALED),
     (
-        "classifier, partial_fit per partition",
+        f"classifier, partial_fit per partition ({n_end})",
         clock.laps["classifier, partial_fit per partition"],
         SCALED,
     ),
 ]
-show(*timings_figure(bars, f"each step on a job of {len(crowd_answers):,} answers"))
+show(*timings_figure(bars, "Seconds per step (tweets per step in brackets)"))
 
 # %% [markdown]
-# Read the figure from the top: each blue bar is the tutorial's way, and the orange bars below it the calls that replace it; grey bars are paid once per cluster, whatever the job's size.
-# The vectorized matrix and `FastLabelModel` win outright at any size; the Dask steps need a job large enough to pay for the grey bars; embedding is the step that grows fastest with the tweets.
+# Read the figure from the top: each blue bar is the tutorial's way, the orange bars below it the calls that replace it on the same tweets, and grey bars are paid once per cluster, whatever the job's size.
+# The vectorized matrix and `FastLabelModel` need no cluster, so where their orange bar is shorter than the blue one above it they win at this size already.
+# The Dask steps pay the grey bars too, so they win only on a job large enough, and only if they are faster per tweet than one process: the comparison of the text LFs above says whether they are on this machine.
+# The orange bars that grow with every tweet's text, the text LFs and the embeddings, are the ones to plan a large job by.
 #
 # ## What this means for your data
 #
@@ -325,7 +374,8 @@ show(*timings_figure(bars, f"each step on a job of {len(crowd_answers):,} answer
 # - Fit the label model with `FastLabelModel` from the answers table on one machine, or with `fit_and_label` on a cluster once the answers live in Parquet files there.
 # - Embed and train per partition on the workers: the embeddings never meet in one process, and the classifier learns from the probabilistic labels as weights.
 #
-# The timings vary from run to run; the tests check the matrices', models' and labels' equality, the accuracies and the JSON's shape, not the seconds.
+# The timings and the figure vary from run to run; every other output is the same on every run, and on another machine the end model's held-out accuracy can also differ, by a tweet or two (see above).
+# The tests check the matrices', models' and labels' equality, the accuracies and the JSON's shape, not the seconds.
 
 # %%
 cluster.close()
@@ -345,6 +395,12 @@ metrics = {
         "max_abs_prob_diff": prob_diff,
     },
     "label_model_accuracy": float(label_accuracy),
+    "majority_vote_accuracy": float((majority == truth).mean()),
+    "few_answers": {
+        "answers_per_task": few_answers,
+        "label_model_accuracy": float(few_accuracy),
+        "majority_vote_accuracy": float((few_majority == truth).mean()),
+    },
     "dask_label_model_max_abs_prob_diff": float(largest),
     "end_model": {
         "tweets": end_model_tweets,

@@ -4,6 +4,7 @@ executing a notebook with papermill."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -27,6 +28,11 @@ from crowdsourcing.splits import run_split
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing.ipynb"
 SCALING_TUTORIAL = ROOT / "scaling" / "scaling_tutorial.ipynb"
+_spec = importlib.util.spec_from_file_location(
+    "sync_notebooks", ROOT / "tools" / "sync_notebooks.py"
+)
+sync_notebooks = importlib.util.module_from_spec(_spec)  # tools/sync_notebooks.py, for the tests
+_spec.loader.exec_module(sync_notebooks)
 ANSWERS = list(answer_mapping)
 
 
@@ -130,6 +136,7 @@ def execute(notebook: Path, out_dir: Path, **parameters):
         cwd=str(notebook.parent),
         kernel_name="python3",
         progress_bar=False,
+        kernel_manager_class=sync_notebooks.LocalKernelManager,  # no TCP port, no TCP warning
     )
     return nb, json.loads(metrics_path.read_text())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ from scaling.end_model import (
     write_tweets,
 )
 from scaling.measure import Stopwatch, measure
-from scaling.report import applier_comparison, break_even
+from scaling.report import applier_comparison, break_even, per_tweet, versus_majority
 from scaling.steps import FIT_OPTIONS, end_model_route
 from scaling.synthetic_crowd import synthetic_crowd
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up, worker_lfs
@@ -54,6 +55,7 @@ def test_text_lfs_vote_on_text():
     assert votes.loc[1, "polarity_negative"] == 0 and votes.loc[1, "vader_negative"] == 0
 
 
+@pytest.mark.slow
 def test_dask_applier_gives_the_pandas_matrix():
     tweets, _ = synthetic_crowd(n_tasks=300, n_workers=20, answers_per_task=3, seed=5)
     tweets.iloc[[3, 50], tweets.columns.get_loc("tweet_text")] = None  # gaps, as real data have
@@ -102,8 +104,33 @@ def test_measure_counts_child_processes_when_asked():
 
 
 TIMINGS = "timings"  # the tag of the notebook's cells whose outputs are timings
+# The end model's held-out accuracy depends on the CPU: torch's float32 kernels round differently
+# with AVX-512 than with AVX2, and 2 of the 200 held-out tweets change sides (0.890 on an AVX-512
+# machine, 0.900 there with ATEN_CPU_CAPABILITY=avx2). Its figures may differ by 3 tweets of 200.
+CPU_DEPENDENT = "Accuracy on the held-out tweets"
+TOLERANCE = 3 / 200
+NUMBER = re.compile(r"\d[\d,]*\.\d+")
 
 
+def same_outputs(fresh: str, stored: str) -> bool:
+    """Equal texts; in the end model's accuracies, numbers within `TOLERANCE` of each other."""
+    if CPU_DEPENDENT not in stored:
+        return fresh == stored
+    if NUMBER.sub("#", fresh) != NUMBER.sub("#", stored):
+        return False
+    pairs = zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True)
+    return all(abs(float(a) - float(b)) <= TOLERANCE for a, b in pairs)
+
+
+def test_same_outputs_allows_the_end_model_a_few_tweets():
+    stored = f"{CPU_DEPENDENT} against the synthetic truth: 0.900\nOf 1,000 tweets"
+    assert same_outputs(stored.replace("0.900", "0.890"), stored)
+    assert not same_outputs(stored.replace("0.900", "0.880"), stored)
+    assert not same_outputs(stored.replace("1,000", "1,001"), stored)
+    assert not same_outputs("Labels of 5,000 tweets: 0.890", "Labels of 5,000 tweets: 0.900")
+
+
+@pytest.mark.slow
 def test_notebook_runs_with_other_parameters(tmp_path):
     """Smaller than its defaults, to keep the test quick; its steps raise if two routes disagree."""
     nb, metrics = execute(
@@ -126,8 +153,9 @@ def test_notebook_runs_with_other_parameters(tmp_path):
     assert metrics["end_model"]["tweets"] == 500 and metrics["end_model"]["accuracy"] > 0.75
 
 
+@pytest.mark.slow
 def test_fresh_run_shows_what_the_stored_notebook_shows(tmp_path):
-    """Outputs other than timings (tagged cells) are the same on every run."""
+    """Outputs other than timings (tagged cells) are the same on every run, on any CPU."""
     fresh, metrics = execute(SCALING_TUTORIAL, tmp_path)
     stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
     assert_tidy(fresh)
@@ -135,7 +163,8 @@ def test_fresh_run_shows_what_the_stored_notebook_shows(tmp_path):
     for fresh_cell, stored_cell in pairs:
         assert fresh_cell.source == stored_cell.source
         if TIMINGS not in stored_cell.metadata.get("tags", []):
-            assert visible_text(fresh_cell) == visible_text(stored_cell), fresh_cell.source[:80]
+            fresh_text, stored_text = visible_text(fresh_cell), visible_text(stored_cell)
+            assert same_outputs(fresh_text, stored_text), (fresh_text, stored_text)
     assert metrics["parameters"]["answers_per_task"] == 20
     assert metrics["end_model"]["accuracy"] > 0.8
 
@@ -192,6 +221,21 @@ def test_applier_comparison_says_when_dask_pays_off():
     text = applier_comparison(4.0, 2.0, 3.0, 1_000, 2)
     assert "slower than pandas" in text and "from about 1,500 tweets" in text
     assert "never pays" in applier_comparison(4.0, 5.0, 3.0, 1_000, 2)
+
+
+def test_per_tweet_names_the_slowest_step_from_the_figures():
+    text = per_tweet([("text LFs", 1.7, 500), ("fit", 0.5, 5_000), ("embeddings", 3.1, 1_000)])
+    assert text.splitlines() == [
+        "Wall-clock time per tweet on the cluster:"
+        " text LFs 3.40 ms; embeddings 3.10 ms; fit 0.10 ms",
+        "The slowest per tweet here is text LFs, 1.1 times the next",
+    ]
+
+
+def test_versus_majority_counts_tweets():
+    assert versus_majority(0.96, 0.951, 5_000).endswith("(45 more of the 5,000 tweets right)")
+    assert "(5 fewer of the 500" in versus_majority(0.89, 0.9, 500)
+    assert "(the same number of" in versus_majority(1.0, 1.0, 5_000)
 
 
 # The end model
@@ -266,6 +310,7 @@ def test_embeddings_on_one_thread_equal_those_on_every_core():
     )
 
 
+@pytest.mark.slow
 def test_end_model_on_dask_learns_from_the_labels(tmp_path):
     """A few hundred tweets end to end on a local cluster: labels, embeddings, classifier."""
     tweets, crowd = synthetic_crowd(n_tasks=400, n_workers=40, answers_per_task=10, seed=4)
@@ -283,6 +328,7 @@ def test_end_model_on_dask_learns_from_the_labels(tmp_path):
     assert 0.75 < accuracy <= label_accuracy
 
 
+@pytest.mark.slow
 def test_end_model_route_reports_every_step():
     """The benchmark's `end_model` entry, at a small size."""
     result = end_model_route(n_tweets=300, n_workers=40, answers_per_task=10, epochs=3)
