@@ -61,7 +61,8 @@ def inputs_digest(notebook: nbformat.NotebookNode, folders: list[str]) -> str:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             digest.update(cell.source.encode() + b"\0")
-    scripts = {p.with_suffix(s) for p in NOTEBOOKS for s in (".py", ".pct.py")}  # cells count, not prose
+    # The paired scripts count through the notebook's code cells, so their prose does not.
+    scripts = {p.with_suffix(s) for p in NOTEBOOKS for s in (".py", ".pct.py")}
     modules = sorted(p for f in folders for p in (ROOT / f).glob("*.py") if p not in scripts)
     for path in [*modules, ROOT / "requirements.txt"]:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
