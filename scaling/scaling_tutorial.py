@@ -332,7 +332,7 @@ print(
 # ## Where the seconds went
 
 # %% tags=["timings"]
-from crowdsourcing.report import show
+from crowdsourcing.display import show
 from scaling.report import timings_figure
 
 n, n_text, n_end = f"{len(tweets):,}", f"{len(text_tweets):,}", f"{end_model_tweets:,}"
