@@ -23,6 +23,7 @@ __all__ = [
     "budget_view",
     "plot_believed_precision",
     "plot_budget_curve",
+    "saving_sentence",
     "show",
     "summary",
 ]
@@ -164,9 +165,9 @@ def budget_view(table: pd.DataFrame, sources: Sequence[str], fixed: dict[str, tu
                 lambda p: "all" if pd.isna(p) else f"{p:.0f}"
             ),
             "share of tweets": table["share"].map("{:.0%}".format),
-            "answers": table["answers"].map("{:,.0f}".format),
+            "answers (mean)": table["answers"].map("{:,.0f}".format),
             **{source: table[source] for source in sources},
-            "difference": table["difference"].map(signed),
+            "label model minus better crowd": table["difference"].map(signed),
             "95% interval": [
                 f"{signed(lo)} to {signed(hi)}"
                 for lo, hi in zip(table["low"], table["high"], strict=True)
@@ -179,7 +180,7 @@ def budget_view(table: pd.DataFrame, sources: Sequence[str], fixed: dict[str, tu
         }
     ).set_index(["answers per tweet", "share of tweets"])
     caption = "; ".join(f"{s}: {m:.3f} ({lo:.3f} to {hi:.3f})" for s, (m, lo, hi) in fixed.items())
-    return Table(view, caption=f"Test accuracy. Without crowd answers, {caption}")
+    return Table(view, caption=f"Test accuracy. Without crowd answers: {caption}")
 
 
 def budget_answer(table: pd.DataFrame, saving: dict) -> str:
@@ -187,18 +188,26 @@ def budget_answer(table: pd.DataFrame, saving: dict) -> str:
     lines = []
     for word in ("better", "unresolved", "worse"):
         rows = table[table["verdict"] == word]
-        where = "; ".join(map(budget_name, rows.itertuples())) or "at no budget"
-        lines.append(f"Label model over crowd and text LFs {word}: {where}.")
-    accuracy, answers = saving["accuracy"], saving["answers_crowd"]
-    crowd = f"The crowd alone reaches {accuracy:.3f} with {answers:,.0f} answers"
-    if saving["answers_weak"] is None:
-        lines.append(f"{crowd}; the label model over crowd and text LFs reaches it at no budget.")
-    else:
-        lines.append(
-            f"{crowd}; the label model over crowd and text LFs reaches it with "
-            f"{saving['answers_weak']:,.0f}: {saving['ratio']:.1f} times fewer."
-        )
+        lines.append(f"Label model over crowd and text LFs {word}:")
+        lines += [f"  {budget_name(row)}" for row in rows.itertuples()] or ["  at no budget"]
+    lines.append(saving_sentence(saving))
     return "\n".join(lines)
+
+
+def saving_sentence(saving: dict) -> str:
+    """The saving of `statistics.budget_saving` in words."""
+    crowd = (
+        f"The crowd alone first reaches {saving['accuracy']:.3f} with "
+        f"{saving['answers_crowd']:,.0f} answers"
+    )
+    if saving["answers_weak"] is None:
+        return f"{crowd}; the label model over crowd and text LFs reaches it at no budget."
+    if saving["answers_weak"] == 0:
+        return f"{crowd}; the label model over the text LFs alone reaches it with no answer."
+    return (
+        f"{crowd}; the label model over crowd and text LFs with {saving['answers_weak']:,.0f}: "
+        f"{saving['ratio']:.1f} times fewer."
+    )
 
 
 def summary(metrics: dict, split_seed: int) -> str:

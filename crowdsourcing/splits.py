@@ -134,7 +134,7 @@ def run_split(seed: int, pipeline: Pipeline, **data) -> SplitResult:
 
 
 def run_splits(
-    seeds: Iterable[int], pipeline: Pipeline, title: str = "splits", **data
+    seeds: Iterable[int], pipeline: Pipeline, title: str = "Splits", **data
 ) -> list[SplitResult]:
     """`run_split` for each seed, on every core, showing progress under `title` as it goes.
 
@@ -144,7 +144,7 @@ def run_splits(
     """
     seeds = list(seeds)
     job = partial(run_split, pipeline=pipeline, **data)
-    progress = display(Pretty(f"{title}: 0 of {len(seeds)} splits"), display_id=True)
+    progress = display(Pretty(f"{title}: 0 of {len(seeds)} run"), display_id=True)
     processes = min(os.cpu_count() or 1, len(seeds))
     if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
@@ -162,5 +162,5 @@ def _collect(results: Iterable[SplitResult], n: int, title: str, progress) -> li
     for result in results:
         done.append(result)
         if progress is not None:
-            progress.update(Pretty(f"{title}: {len(done)} of {n} splits"))
+            progress.update(Pretty(f"{title}: {len(done)} of {n} run"))
     return done

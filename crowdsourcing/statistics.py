@@ -129,19 +129,23 @@ def budget_table(
     return pd.DataFrame(rows)
 
 
-def budget_saving(table: pd.DataFrame, weak: str, crowd_only: Sequence[str], at: int) -> dict:
-    """The crowd answers `weak` needs to match the crowd alone at row `at` of `budget_table`.
+def budget_saving(
+    table: pd.DataFrame, weak: str, crowd_only: Sequence[str], at: int, free: float
+) -> dict:
+    """The crowd answers each route buys to match the crowd alone at row `at` of `budget_table`.
 
-    The target is the better crowd-only accuracy at that budget; `answers_weak` is the cheapest
-    measured budget where `weak` reaches it (none if it never does), `ratio` crowd over weak.
+    The target is the better crowd-only accuracy there. `answers_crowd` is the cheapest budget at
+    which a crowd-only source reaches it; `answers_weak` the cheapest at which `weak` does, 0 if
+    `free` (its accuracy without crowd answers) already does, None if it never does. `ratio` is
+    crowd over weak, where both are known and `weak` buys any answers.
     """
     target = float(table.loc[at, list(crowd_only)].max())
-    reached = table[table[weak] >= target].sort_values("answers")
-    answers_crowd = float(table.loc[at, "answers"])
-    answers_weak = float(reached["answers"].iloc[0]) if len(reached) else None
+    crowd = table[table[list(crowd_only)].max(axis=1) >= target]["answers"].min()
+    reached = table[table[weak] >= target]["answers"]
+    weak_answers = 0.0 if free >= target else (float(reached.min()) if len(reached) else None)
     return {
         "accuracy": target,
-        "answers_weak": answers_weak,
-        "answers_crowd": answers_crowd,
-        "ratio": answers_crowd / answers_weak if answers_weak else None,
+        "answers_weak": weak_answers,
+        "answers_crowd": float(crowd),
+        "ratio": float(crowd) / weak_answers if weak_answers else None,
     }

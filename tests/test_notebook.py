@@ -129,16 +129,6 @@ def test_the_budget_curve_holds_every_budget_and_source(executed):
 
 
 @pytest.mark.slow
-def test_where_no_worker_answers_enough_the_label_model_is_the_text_lfs(executed):
-    """At 5% of the training tweets (9 of 187) no worker can answer more than ten of them."""
-    _, metrics = executed
-    text = metrics["splits"]["label_sources_test_acc"][TEXT]
-    for b in metrics["budget"]:
-        if b["coverage"] == 0.05:
-            assert b["sources"][WEAK]["mean"] == pytest.approx(text)
-
-
-@pytest.mark.slow
 def test_the_saving_is_read_from_the_curve(executed):
     _, metrics = executed
     saving, budget = metrics["budget_saving"], metrics["budget"]
@@ -148,9 +138,18 @@ def test_the_saving_is_read_from_the_curve(executed):
         if b["coverage"] == metrics["crowd_coverage_train"] and b["answers_per_tweet"] is None
     )
     assert saving["accuracy"] == max(here["sources"][s]["mean"] for s in CROWD_ONLY)
-    assert saving["answers_crowd"] == here["answers"]
-    reaching = [b["answers"] for b in budget if b["sources"][WEAK]["mean"] >= saving["accuracy"]]
-    assert saving["answers_weak"] == (min(reaching) if reaching else None)
+
+    def cheapest(sources: tuple[str, ...]) -> float | None:
+        reach = [
+            b["answers"]
+            for b in budget
+            if max(b["sources"][s]["mean"] for s in sources) >= saving["accuracy"]
+        ]
+        return min(reach) if reach else None
+
+    assert saving["answers_crowd"] == cheapest(CROWD_ONLY) <= here["answers"]
+    text_alone = metrics["splits"]["label_sources_test_acc"][TEXT]
+    assert saving["answers_weak"] == (0 if text_alone >= saving["accuracy"] else cheapest((WEAK,)))
     if saving["answers_weak"]:
         assert saving["ratio"] == pytest.approx(saving["answers_crowd"] / saving["answers_weak"])
 
@@ -360,13 +359,17 @@ def pipeline_names(gold: pd.DataFrame) -> dict:
     y = tweets.sentiment.to_numpy()
     vectors = pd.DataFrame(rng.normal(size=(len(y), 8)) + y[:, None], tweets.index)
     text_L = pd.DataFrame(
-        {f"text_{i}": np.where(rng.random(len(y)) < 0.8, y, 1 - y) for i in range(3)}, tweets.index
+        {
+            name: np.where(rng.random(len(y)) < 0.8, y, 1 - y)
+            for name in ("polarity_positive", "b", "c")
+        },
+        tweets.index,
     )
     given = {"label_model_epochs": 20, "crowd_coverage": [0.5027, 0.5], "vectors": vectors}
     given |= {"text_L": text_L, "with_votes": pd.concat([vectors, text_L], axis=1)}
     names = ("pipeline", "budget_labels", "fit_end_model", "fit_label_model")
     names += ("MAJORITY", "TEXT", "SHARES", "BUDGETS", "DECLARED")
-    return notebook_names(*names, **given) | {"text_L": text_L}
+    return notebook_names(*names, **given)  # the functions' globals: changes here reach them
 
 
 @pytest.mark.parametrize("seed", [123, 5])
@@ -377,21 +380,25 @@ def test_the_notebooks_pipeline_reads_no_test_label(real_data_dir, seed):
     assert_test_labels_play_no_part(names["pipeline"], data, seed)
 
 
-def test_crowd_only_labels_cover_only_tweets_with_a_class_answer(real_data_dir):
+def test_crowd_sources_and_the_label_model_use_the_same_answers(real_data_dir):
+    """Crowd-only labels cover the training tweets with a class answer bought; the label model
+    labels every training tweet, from the LFs of every worker who answered and the text LFs."""
     from crowdsourcing.splits import make_split
 
     gold, answers = load_sources(real_data_dir)
     names = pipeline_names(gold)
     split = make_split(123, gold, answers, names["text_L"], 10)
     text = names["text_L"].loc[split.train.index].to_numpy()
-    text_only = pd.DataFrame(0.5, split.train.index, [0, 1])
+    matrices, fit = [], names["fit_label_model"]
+    names["fit_label_model"] = lambda L, model_class: matrices.append(L) or fit(L, model_class)
     for share, per_tweet in [(0.05, 3), (0.25, None), (1.0, 3)]:
         bought = split.bought(share, per_tweet)
-        labels = names["budget_labels"](split, bought, text, text_only)
+        labels = names["budget_labels"](split, bought, text)
         voted = bought.index[bought.answer.isin([0, 1])]
-        for crowd_only in ("majority vote (crowd)", "Dawid-Skene (crowd)"):
+        for crowd_only in CROWD_ONLY:
             assert labels[crowd_only].index.isin(voted).all(), crowd_only
         assert set(labels["Dawid-Skene (crowd)"].index) == set(voted)
-        weak = labels["LabelModel (crowd + text LFs)"]
-        assert weak.index.equals(split.train.index)
-        assert weak.equals(text_only) == (share == 0.05), "text LFs alone where no worker qualifies"
+        assert labels[WEAK].index.equals(split.train.index)
+        crowd = matrices[-1][:, text.shape[1] :]
+        assert crowd.shape[1] == 2 * bought.worker_id.nunique(), "every worker who answered"
+        assert (crowd != -1).sum() == len(voted), "every class answer bought is a vote"

@@ -86,14 +86,21 @@ def test_the_budget_table_compares_with_the_better_crowd_source_of_each_split():
     assert table.loc[0, "weak low"] <= table.loc[0, "weak"] <= table.loc[0, "weak high"]
 
 
-def saving_table(weak: list[float], crowd: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"answers": [10.0, 100.0, 1000.0], "weak": weak, "crowd": crowd})
+def saving_table(weak: list[float], majority: list[float], dawid_skene: list[float]):
+    return pd.DataFrame(
+        {"answers": [10.0, 100.0, 1000.0], "weak": weak, "mv": majority, "ds": dawid_skene}
+    )
 
 
-def test_the_saving_is_the_cheapest_budget_that_matches_the_crowd():
-    table = saving_table(weak=[0.70, 0.85, 0.90], crowd=[0.50, 0.70, 0.85])
-    saving = budget_saving(table, "weak", ["crowd"], at=2)
-    assert saving == {
+def test_the_saving_compares_each_routes_cheapest_budget_at_the_same_accuracy():
+    table = saving_table(
+        weak=[0.70, 0.86, 0.90], majority=[0.50, 0.70, 0.85], dawid_skene=[0.5, 0.86, 0.8]
+    )
+    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.6)
+    # The target is the better crowd source at row 2 (0.85); Dawid-Skene reaches it at 100 already.
+    assert saving == {"accuracy": 0.85, "answers_weak": 100.0, "answers_crowd": 100.0, "ratio": 1.0}
+    cheaper = budget_saving(table.assign(ds=[0.5, 0.7, 0.8]), "weak", ["mv", "ds"], at=2, free=0.6)
+    assert cheaper == {
         "accuracy": 0.85,
         "answers_weak": 100.0,
         "answers_crowd": 1000.0,
@@ -101,6 +108,13 @@ def test_the_saving_is_the_cheapest_budget_that_matches_the_crowd():
     }
 
 
+def test_text_lfs_that_reach_the_target_alone_need_no_answer():
+    table = saving_table(weak=[0.9, 0.9, 0.9], majority=[0.5, 0.7, 0.85], dawid_skene=[0.5] * 3)
+    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.86)
+    assert saving["answers_weak"] == 0 and saving["ratio"] is None
+
+
 def test_no_saving_when_the_label_model_never_matches_the_crowd():
-    saving = budget_saving(saving_table([0.6, 0.7, 0.8], [0.7, 0.8, 0.9]), "weak", ["crowd"], at=2)
+    table = saving_table([0.6, 0.7, 0.8], [0.7, 0.8, 0.9], [0.7, 0.8, 0.9])
+    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.5)
     assert saving["answers_weak"] is None and saving["ratio"] is None
