@@ -539,7 +539,7 @@ print(budget_answer(budget, saving))
 # %% [markdown]
 # "better" means the interval of the difference lies above zero, "worse" below, "unresolved" that it holds zero.
 # The intervals are approximate: the splits share tweets, so they are not independent samples.
-# The saving compares budgets measured here, not a fitted curve: the crowd alone's accuracy at the first part's budget is the target, and each route's cheapest budget whose mean accuracy reaches it (the label model's may be none at all: its text LFs alone) is what that route must buy.
+# The saving compares budgets measured here, not a fitted curve: the crowd alone's accuracy at the first part's budget is the target, and each route's cheapest budget whose mean accuracy comes within 0.005 of it (the label model's may be none at all: its text LFs alone) is what that route must buy.
 # It reads means; whether a difference is resolved is the table's verdict.
 #
 # ## The declared end model

@@ -16,6 +16,8 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
+from crowdsourcing.statistics import TOLERANCE
+
 __all__ = [
     "Table",
     "budget_answer",
@@ -197,8 +199,8 @@ def budget_answer(table: pd.DataFrame, saving: dict) -> str:
 def saving_sentence(saving: dict) -> str:
     """The saving of `statistics.budget_saving` in words."""
     crowd = (
-        f"The crowd alone first reaches {saving['accuracy']:.3f} with "
-        f"{saving['answers_crowd']:,.0f} answers"
+        f"The crowd alone comes within {TOLERANCE} of {saving['accuracy']:.3f}, its accuracy at "
+        f"the first part's budget, with {saving['answers_crowd']:,.0f} answers"
     )
     if saving["answers_weak"] is None:
         return f"{crowd}; the label model over crowd and text LFs reaches it at no budget."
@@ -229,11 +231,7 @@ def summary(metrics: dict, split_seed: int) -> str:
             f"LFs minus the better crowd-only source {signed(diff['mean'])} "
             f"({signed(diff['ci95'][0])} to {signed(diff['ci95'][1])})."
         )
-    saving = metrics["budget_saving"]
-    if saving["ratio"]:
-        lines.append(
-            f"Crowd answers saved at the same accuracy: {saving['ratio']:.1f} times fewer."
-        )
+    lines.append(saving_sentence(metrics["budget_saving"]))
     n = splits["n"]
     lines.append(
         f"Declared end model, mean over {n} split{'s' * (n > 1)}: "

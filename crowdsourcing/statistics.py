@@ -14,6 +14,7 @@ from scipy.stats import bootstrap
 
 __all__ = [
     "MIN_SPLITS_TO_RESAMPLE",
+    "TOLERANCE",
     "accuracy_ci",
     "bootstrap_ci",
     "budget_saving",
@@ -27,6 +28,9 @@ __all__ = [
 Correct = Sequence[Mapping[Hashable, np.ndarray]]
 #: With fewer splits than this, intervals resample test tweets instead of splits.
 MIN_SPLITS_TO_RESAMPLE = 5
+#: Mean accuracies this close count as the same when the saving is read (a quarter of a test
+#: tweet per split): a budget grid this coarse must not turn a difference of 0.001 into a factor.
+TOLERANCE = 0.005
 
 
 def _bootstrap_mean(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -134,15 +138,17 @@ def budget_saving(
 ) -> dict:
     """The crowd answers each route buys to match the crowd alone at row `at` of `budget_table`.
 
-    The target is the better crowd-only accuracy there. `answers_crowd` is the cheapest budget at
-    which a crowd-only source reaches it; `answers_weak` the cheapest at which `weak` does, 0 if
-    `free` (its accuracy without crowd answers) already does, None if it never does. `ratio` is
-    crowd over weak, where both are known and `weak` buys any answers.
+    The target is the better crowd-only accuracy there; a route reaches it by coming within
+    `TOLERANCE`. `answers_crowd` is the cheapest budget at which a crowd-only source reaches it;
+    `answers_weak` the cheapest at which `weak` does, 0 if `free` (its accuracy without crowd
+    answers) already does, None if it never does. `ratio` is crowd over weak, where both are
+    known and `weak` buys any answers.
     """
     target = float(table.loc[at, list(crowd_only)].max())
-    crowd = table[table[list(crowd_only)].max(axis=1) >= target]["answers"].min()
-    reached = table[table[weak] >= target]["answers"]
-    weak_answers = 0.0 if free >= target else (float(reached.min()) if len(reached) else None)
+    near = target - TOLERANCE
+    crowd = table[table[list(crowd_only)].max(axis=1) >= near]["answers"].min()
+    reached = table[table[weak] >= near]["answers"]
+    weak_answers = 0.0 if free >= near else (float(reached.min()) if len(reached) else None)
     return {
         "accuracy": target,
         "answers_weak": weak_answers,

@@ -25,6 +25,7 @@ from conftest import (
     visible_text,
 )
 from crowdsourcing.data import labelled_tweets, load_sources
+from crowdsourcing.statistics import TOLERANCE
 
 PAIRED = TUTORIAL.with_suffix(".pct.py")
 
@@ -143,13 +144,14 @@ def test_the_saving_is_read_from_the_curve(executed):
         reach = [
             b["answers"]
             for b in budget
-            if max(b["sources"][s]["mean"] for s in sources) >= saving["accuracy"]
+            if max(b["sources"][s]["mean"] for s in sources) >= saving["accuracy"] - TOLERANCE
         ]
         return min(reach) if reach else None
 
     assert saving["answers_crowd"] == cheapest(CROWD_ONLY) <= here["answers"]
     text_alone = metrics["splits"]["label_sources_test_acc"][TEXT]
-    assert saving["answers_weak"] == (0 if text_alone >= saving["accuracy"] else cheapest((WEAK,)))
+    near = saving["accuracy"] - TOLERANCE
+    assert saving["answers_weak"] == (0 if text_alone >= near else cheapest((WEAK,)))
     if saving["answers_weak"]:
         assert saving["ratio"] == pytest.approx(saving["answers_crowd"] / saving["answers_weak"])
 

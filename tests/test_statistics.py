@@ -100,6 +100,9 @@ def test_the_saving_compares_each_routes_cheapest_budget_at_the_same_accuracy():
     # The target is the better crowd source at row 2 (0.85); Dawid-Skene reaches it at 100 already.
     assert saving == {"accuracy": 0.85, "answers_weak": 100.0, "answers_crowd": 100.0, "ratio": 1.0}
     cheaper = budget_saving(table.assign(ds=[0.5, 0.7, 0.8]), "weak", ["mv", "ds"], at=2, free=0.6)
+    # 0.001 below the target is the target: a coarse grid must not make it a factor of ten.
+    near = budget_saving(table.assign(ds=[0.5, 0.849, 0.8]), "weak", ["mv", "ds"], at=2, free=0.6)
+    assert near["answers_crowd"] == 100.0
     assert cheaper == {
         "accuracy": 0.85,
         "answers_weak": 100.0,
