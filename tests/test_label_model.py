@@ -215,3 +215,20 @@ def test_probabilities_of_many_rare_votes_do_not_underflow():
     assert logits[0].max() < -745  # where np.exp underflows to 0
     np.testing.assert_allclose(probs, scipy.special.softmax(logits, axis=1), rtol=1e-9)
     np.testing.assert_allclose(probs[1], p, rtol=1e-12)  # no vote: the prior
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_direct_gradient_is_autograds_of_the_loss(seed):
+    """`_loss_and_grad` gives `_loss_mu` and the gradient torch's autograd takes of it."""
+    rng = np.random.default_rng(seed)
+    L = rng.integers(-1, 2, size=(300, 12))
+    model = FastLabelModel(cardinality=2, verbose=False)
+    model.fit(L, n_epochs=3, seed=seed, progress_bar=False)
+    with torch.no_grad():
+        model.mu.copy_(torch.from_numpy(rng.uniform(0.05, 0.9, size=model.mu.shape)))
+    model.mu.grad = None
+    expected = model._loss_mu(l2=0.3)
+    expected.backward()
+    loss, grad = model._loss_and_grad(model._loss_state(), l2=0.3)
+    np.testing.assert_allclose(float(loss), expected.item(), rtol=1e-10)
+    np.testing.assert_allclose(grad.numpy(), model.mu.grad.numpy(), rtol=1e-5, atol=1e-7)
