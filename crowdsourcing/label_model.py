@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
-from torch import nn
 from snorkel.labeling.model import LabelModel
 from snorkel.labeling.model.label_model import TrainConfig
 from snorkel.utils.config_utils import merge_config
+from torch import nn
 from tqdm import trange
 
 from crowdsourcing.votes import Votes, overlap_counts, probabilities, votes_from_matrix
