@@ -29,9 +29,11 @@ from crowdsourcing.votes import (
     crowd_votes,
     frequent_workers,
     overlap_counts,
+    workers_above,
 )
+from scaling.answers import answer_files, write_answers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import answer_files, fit_and_label, write_answers
+from scaling.dask_label_model import fit_and_label
 from scaling.dask_lfs import apply_with_dask
 from scaling.end_model import (
     accuracy_on_partitions,
@@ -237,7 +239,7 @@ def _check_labels(files: list[Path], labels: Path, n_checked: int) -> tuple[int,
     of `n_checked` files spread over them, and the largest difference from their labels."""
     answers_per_worker = pd.concat([_answers(f)["worker_id"].value_counts() for f in files])
     per_worker = answers_per_worker.groupby(level=0).sum()
-    workers = sorted(int(w) for w in per_worker.index[per_worker > 10])
+    workers = workers_above(per_worker)
     counts, n_tweets = 0, 0
     for file in files:
         answers = _answers(file)

@@ -8,37 +8,20 @@ same `AnswersError` with the same one-sentence message.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from dask.distributed import Client, LocalCluster
 
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
-from scaling.cluster import DASHBOARD_ADDRESS
-from scaling.dask_label_model import AnswersError, fit_and_label, write_answers
+from scaling.answers import AnswersError, write_answers
+from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A client of a local cluster of two single-threaded worker processes."""
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            dashboard_address=DASHBOARD_ADDRESS,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 @pytest.fixture(scope="module")

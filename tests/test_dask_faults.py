@@ -6,7 +6,6 @@ runs it, so every kill lands mid-run; no test binds a fixed port.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -26,8 +25,9 @@ from dask.distributed import Client, LocalCluster
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
-from scaling.cluster import DASHBOARD_ADDRESS, dask_client
-from scaling.dask_label_model import ClusterError, fit_and_label, write_answers
+from scaling.answers import write_answers
+from scaling.cluster import DASHBOARD_ADDRESS, ClusterError, dask_client, local_cluster
+from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
@@ -45,17 +45,6 @@ def job(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
     model = FastLabelModel(verbose=False)
     model.fit(votes, progress_bar=False, **OPTIONS)
     return pd.DataFrame(model.predict_proba(votes), index=tweets, columns=["p_0", "p_1"]), folder
-
-
-def local_cluster(**options) -> LocalCluster:
-    """Two single-threaded worker processes, each with a nanny that restarts it."""
-    return LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=DASHBOARD_ADDRESS,
-        silence_logs=logging.ERROR,
-        **options,
-    )
 
 
 def waiting_votes(started: Path, first_only: bool) -> Callable:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
-from dask.distributed import LocalCluster
 
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers, overlap_counts
-from scaling.cluster import DASHBOARD_ADDRESS, dask_client
-from scaling.dask_label_model import (
-    answer_files,
-    dask_overlap_counts,
-    dask_votes,
-    fit_and_label,
-    write_answers,
-)
+from scaling.answers import answer_files, write_answers
+from scaling.cluster import dask_client
+from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}
@@ -35,15 +27,9 @@ def job(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def scheduler(client):
     """The address of a local cluster, used as a user's own scheduler would be."""
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=DASHBOARD_ADDRESS,
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
+    return client.scheduler.address
 
 
 def test_files_hold_whole_tweets(job):
