@@ -35,6 +35,10 @@ class ClusterError(RuntimeError):
     killing its workers."""
 
 
+class SchedulerLost(ClusterError):
+    """The scheduler does not answer: nothing more can be asked of it, not even to cancel."""
+
+
 @contextmanager
 def dask_client(n_workers: int = 2, address: str | None = None) -> Iterator[Client]:
     """A client of `address`'s scheduler, else of `n_workers` single-threaded local processes.
@@ -74,6 +78,7 @@ def gather(client: Client, futures: Sequence[Future], worker_timeout: float) -> 
     """
     futures = list(futures)
     alone_since: float | None = None
+    cancel = True
     try:
         while not all(f.done() for f in futures):
             if any(f.status == "error" for f in futures):
@@ -82,7 +87,7 @@ def gather(client: Client, futures: Sequence[Future], worker_timeout: float) -> 
             time.sleep(POLL_SECONDS)
         if any(f.cancelled() for f in futures):
             _check_cluster(client, None, worker_timeout)
-            raise ClusterError(f"The scheduler at {_address(client)} lost the run's tasks.")
+            raise SchedulerLost(f"The scheduler at {_address(client)} lost the run's tasks.")
         return client.gather(futures)
     except KilledWorker as error:
         raise ClusterError(
@@ -90,11 +95,15 @@ def gather(client: Client, futures: Sequence[Future], worker_timeout: float) -> 
             "(out of memory?): giving up on it."
         ) from error
     except (CancelledError, CommClosedError) as error:
-        raise ClusterError(
+        cancel = False
+        raise SchedulerLost(
             f"The scheduler at {_address(client)} was lost ({type(error).__name__})."
         ) from error
+    except SchedulerLost:
+        cancel = False
+        raise
     finally:
-        if client.status == "running":
+        if cancel and client.status == "running":
             client.cancel([f for f in futures if not f.done()])
 
 
@@ -109,7 +118,7 @@ def _check_cluster(client: Client, alone_since: float | None, timeout: float) ->
             _remove_silent_workers(), timeout, callback_timeout=timeout
         )
     except (TimeoutError, OSError, CommClosedError, CancelledError) as error:
-        raise ClusterError(
+        raise SchedulerLost(
             f"The scheduler at {_address(client)} did not answer within {timeout:g} s "
             f"({type(error).__name__}): it was lost, so the run stops."
         ) from error
