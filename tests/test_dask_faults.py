@@ -6,6 +6,7 @@ runs it, so every kill lands mid-run; no test binds a fixed port.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,13 +21,13 @@ import dask
 import numpy as np
 import pandas as pd
 import pytest
-from dask.distributed import Client, LocalCluster
+from dask.distributed import Client
 
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
 from scaling.answers import write_answers
-from scaling.cluster import DASHBOARD_ADDRESS, ClusterError, dask_client, local_cluster
+from scaling.cluster import ClusterError, dask_client, local_cluster
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
@@ -62,17 +63,19 @@ def waiting_votes(started: Path, first_only: bool) -> Callable:
     return waiting
 
 
-def kill_when_started(started: Path, pids: Callable[[], list[int]]) -> threading.Thread:
-    """A thread that SIGKILLs the processes `pids()` once `started` exists; started."""
+def signal_when_started(
+    started: Path, pids: Callable[[], list[int]], sig: int = signal.SIGKILL
+) -> threading.Thread:
+    """A thread that sends `sig` to the processes `pids()` once `started` exists; started."""
 
-    def kill() -> None:
+    def send() -> None:
         while not started.exists():
             time.sleep(0.05)
         time.sleep(0.2)
         for pid in pids():
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, sig)
 
-    thread = threading.Thread(target=kill, daemon=True)
+    thread = threading.Thread(target=send, daemon=True)
     thread.start()
     return thread
 
@@ -83,7 +86,7 @@ def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, 
     monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
     with local_cluster() as cluster, Client(cluster) as client:
         before = set(client.run(os.getpid).values())
-        killer = kill_when_started(started, lambda: [int(started.read_text())])
+        killer = signal_when_started(started, lambda: [int(started.read_text())])
         fit_and_label(answers, tmp_path / "labels", client, worker_timeout=30, **OPTIONS)
         killer.join()
         client.wait_for_workers(2, timeout=30)
@@ -95,37 +98,54 @@ def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, 
 
 
 @pytest.fixture
-def nanny_free_workers() -> Iterator[tuple[Client, list[subprocess.Popen]]]:
-    """A client of a scheduler whose two workers run without a nanny: a killed one stays dead."""
-    with LocalCluster(n_workers=0, dashboard_address=DASHBOARD_ADDRESS) as cluster:
-        command = [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address]
-        options = ["--no-nanny", "--nthreads", "1", "--no-dashboard"]
+def processes(tmp_path) -> Iterator[tuple[Client, subprocess.Popen, list[subprocess.Popen]]]:
+    """A client of a scheduler and two single-threaded workers, each its own process and
+    without a nanny (a killed worker stays dead); every process continued and killed after."""
+    file = tmp_path / "scheduler.json"
+    module = [sys.executable, "-m"]
+    scheduler = subprocess.Popen(
+        [*module, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard", "--scheduler-file", str(file)],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    started, client = [scheduler], None
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        options = ["--scheduler-file", str(file), "--no-nanny", "--nthreads", "1", "--no-dashboard"]
         workers = [
-            subprocess.Popen([*command, *options], stderr=subprocess.DEVNULL) for _ in range(2)
-        ]
-        try:
-            with Client(cluster) as client:
-                client.wait_for_workers(2, timeout=60)
-                yield client, workers
-        finally:
-            for worker in workers:
-                worker.kill()
-                worker.wait()
+            subprocess.Popen([*module, "distributed.cli.dask_worker", *options],
+                             stderr=subprocess.DEVNULL)
+            for _ in range(2)
+        ]  # fmt: skip
+        started += workers
+        client = Client(scheduler_file=str(file), timeout=30)
+        client.wait_for_workers(2, timeout=60)
+        yield client, scheduler, workers
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGCONT)
+            process.kill()
+            process.wait(timeout=30)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
 
 
-def test_losing_every_worker_ends_with_a_clear_error(
-    job, tmp_path, monkeypatch, nanny_free_workers
-):
+@pytest.mark.slow
+def test_losing_every_worker_ends_with_a_clear_error(job, tmp_path, monkeypatch, processes):
     _, answers = job
-    client, workers = nanny_free_workers
+    client, _, workers = processes
     started = tmp_path / "started"
     monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=False))
-    kill_when_started(started, lambda: [w.pid for w in workers])
+    signal_when_started(started, lambda: [w.pid for w in workers])
     began = time.monotonic()
     with pytest.raises(ClusterError, match=f"has had no worker for {TIMEOUT:g} s: every worker"):
         fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
     assert time.monotonic() - began < TIMEOUT + 10
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
 
 
 def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, monkeypatch):
@@ -150,3 +170,53 @@ def test_the_local_cluster_binds_no_fixed_port():
         assert all(host == "127.0.0.1" and port not in (0, 8787) for host, port in http)
         assert scheduler.port not in (0, 8786)
     assert not [w for w in caught if "already in use" in str(w.message)]
+
+
+@pytest.mark.slow
+def test_a_stopped_worker_is_dropped_and_its_work_redone(job, tmp_path, monkeypatch, processes):
+    expected, answers = job
+    client, _, workers = processes
+    started = tmp_path / "started"
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    signal_when_started(started, lambda: [int(started.read_text())], signal.SIGSTOP)
+    began = time.monotonic()
+    fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+    assert time.monotonic() - began < TIMEOUT + 20
+    stopped = int(started.read_text())
+    assert stopped in [w.pid for w in workers]
+    assert stopped not in client.run(os.getpid).values()
+    labels = pd.read_parquet(tmp_path / "labels").set_index("tweet_id").sort_index()
+    np.testing.assert_allclose(labels, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_stopping_every_worker_ends_with_a_clear_error_within_the_timeout(
+    job, tmp_path, monkeypatch, processes
+):
+    _, answers = job
+    client, _, workers = processes
+    started = tmp_path / "started"
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    signal_when_started(started, lambda: [w.pid for w in workers], signal.SIGSTOP)
+    began = time.monotonic()
+    with pytest.raises(ClusterError, match=f"has answered for {TIMEOUT:g} s .* every worker was"):
+        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+    assert time.monotonic() - began < TIMEOUT + 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["stopped", "killed"])
+def test_a_lost_scheduler_ends_with_a_clear_error(job, tmp_path, monkeypatch, processes, sig):
+    _, answers = job
+    client, scheduler, _ = processes
+    started = tmp_path / "started"
+    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    signal_when_started(started, lambda: [scheduler.pid], sig)
+    began = time.monotonic()
+    with pytest.raises(
+        ClusterError, match="The scheduler at tcp://127.0.0.1:.* (did not|was lost)"
+    ):
+        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+    assert time.monotonic() - began < TIMEOUT + 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
