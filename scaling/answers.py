@@ -36,8 +36,10 @@ __all__ = [
     "check_unchanged",
     "fingerprints",
     "partition_values",
+    "dense_codes",
     "read_answers",
-    "tweet_ids",
+    "read_columns",
+    "summarize",
     "write_answers",
 ]
 
@@ -163,22 +165,28 @@ def check_unchanged(before: dict[Path, tuple[int, int]]) -> None:
 
 def read_answers(path: str | os.PathLike) -> pd.DataFrame:
     """One file's answers, with integer columns and no missing value, else `AnswersError`."""
+    return pd.DataFrame(read_columns(path))
+
+
+def read_columns(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """One file's answer columns as int64 arrays, once found integer and complete."""
     given = partition_values(path)
     try:
         table = pq.ParquetFile(path).read(columns=_checked_columns(path, given))
     except (pa.ArrowException, OSError) as error:
         reason = str(error).strip().rstrip(".").replace("\n", " ")
         raise AnswersError(f"{path} cannot be read as Parquet ({reason}).") from error
+    columns = {}
     for name in table.column_names:
         column = table.column(name)
         if column.null_count:
             raise AnswersError(f"{path} has {column.null_count:,} missing values of {name}.")
         if not pa.types.is_integer(column.type):
             raise AnswersError(f"{path} holds {name} as {column.type}; it must be integers.")
-    answers = table.to_pandas(ignore_metadata=True)
+        columns[name] = column.to_numpy().astype(np.int64, copy=False)
     for name, value in given.items():
-        answers[name] = np.int64(value)
-    return answers[list(COLUMNS)]
+        columns[name] = np.full(table.num_rows, value, dtype=np.int64)
+    return {name: columns[name] for name in COLUMNS}
 
 
 def _checked_columns(path: str | os.PathLike, given: Collection[str]) -> list[str]:
@@ -205,28 +213,47 @@ def _checked_columns(path: str | os.PathLike, given: Collection[str]) -> list[st
 
 def check_file(path: str | os.PathLike, no_vote: Collection[int]) -> FileSummary:
     """Read and check one answers file: readable, typed, complete, answers among the codes."""
-    answers = read_answers(path)
-    codes = sorted({*VOTE_ANSWERS, *no_vote})
-    unknown = ~answers["answer"].isin(codes).to_numpy()
+    return summarize(path, read_columns(path), no_vote)
+
+
+def summarize(
+    path: str | os.PathLike, answers: dict[str, np.ndarray], no_vote: Collection[int]
+) -> FileSummary:
+    """What a file's `answers` hold, once every answer is found among the codes."""
+    tweets, workers, codes = (answers[c] for c in COLUMNS)
+    allowed = sorted({*VOTE_ANSWERS, *no_vote})
+    unknown = ~np.isin(codes, allowed)
     if unknown.any():
-        first = answers[unknown].iloc[0]
+        i = np.flatnonzero(unknown)[0]
         raise AnswersError(
-            f"{path} has {unknown.sum():,} answers that are no answer code {codes}, "
-            f"e.g. {first.answer} from worker {first.worker_id} on tweet {first.tweet_id}."
+            f"{path} has {unknown.sum():,} answers that are no answer code {allowed}, "
+            f"e.g. {codes[i]} from worker {workers[i]} on tweet {tweets[i]}."
         )
-    tweets = answers["tweet_id"].to_numpy()
-    voting = answers["answer"].isin(VOTE_ANSWERS).to_numpy()
+    ids, local, per_worker = dense_codes(workers)
+    voting = np.isin(codes, VOTE_ANSWERS)
+    votes = np.bincount(local[voting], minlength=len(ids))
     return FileSummary(
         str(path),
-        len(answers),
-        len(pd.unique(tweets)),
+        len(codes),
+        len(dense_codes(tweets)[0]),
         int(tweets.min()) if len(tweets) else 0,
         int(tweets.max()) if len(tweets) else -1,
-        answers["worker_id"].value_counts(),
-        answers.loc[voting, "worker_id"].value_counts(),
+        pd.Series(per_worker, index=ids),
+        pd.Series(votes, index=ids)[votes > 0],
     )
 
 
-def tweet_ids(path: str | os.PathLike) -> np.ndarray:
-    """The distinct tweet ids of one answers file."""
-    return pd.unique(read_answers(path)["tweet_id"].to_numpy())
+def dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct `values` ascending, each value's index among them, and their counts.
+
+    `np.unique`'s result; by a count over the range instead of a sort when it is small.
+    """
+    if not len(values):
+        return values[:0], np.zeros(0, np.int64), np.zeros(0, np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4 * len(values) + 1_000_000:
+        return np.unique(values, return_inverse=True, return_counts=True)
+    counts = np.bincount(values - low)
+    present = np.flatnonzero(counts)
+    index = np.cumsum(counts > 0) - 1
+    return present + low, index[values - low], counts[present]

@@ -17,7 +17,7 @@ from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from typing import Any
 
-from dask.distributed import Client, Future, LocalCluster
+from dask.distributed import Client, Future, LocalCluster, wait
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
@@ -26,7 +26,8 @@ __all__ = ["ClusterError", "dask_client", "gather"]
 #: The scheduler's HTTP server (its dashboard, if bokeh is installed): localhost, a free port.
 #: `dashboard_address=None` does not turn it off; it then binds port 8787, or warns if taken.
 DASHBOARD_ADDRESS = "127.0.0.1:0"
-#: Seconds between checks that the scheduler answers and the workers are alive.
+#: Seconds between checks, while work is unfinished, that the scheduler answers and the
+#: workers are alive.
 POLL_SECONDS = 0.5
 
 
@@ -80,11 +81,14 @@ def gather(client: Client, futures: Sequence[Future], worker_timeout: float) -> 
     alone_since: float | None = None
     cancel = True
     try:
-        while not all(f.done() for f in futures):
-            if any(f.status == "error" for f in futures):
+        while True:
+            try:
+                wait(futures, timeout=POLL_SECONDS)
                 break
-            alone_since = _check_cluster(client, alone_since, worker_timeout)
-            time.sleep(POLL_SECONDS)
+            except TimeoutError:
+                if any(f.status == "error" for f in futures):
+                    break
+                alone_since = _check_cluster(client, alone_since, worker_timeout)
         if any(f.cancelled() for f in futures):
             _check_cluster(client, None, worker_timeout)
             raise SchedulerLost(f"The scheduler at {_address(client)} lost the run's tasks.")

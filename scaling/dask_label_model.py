@@ -26,6 +26,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,22 +41,22 @@ from crowdsourcing.votes import (
     CLASSES,
     MIN_ANSWERS,
     Votes,
-    crowd_votes,
     overlap_counts,
     probabilities,
     workers_above,
 )
 from scaling.answers import (
+    COLUMNS,
     NO_VOTE_ANSWERS,
     VOTE_ANSWERS,
     AnswersError,
     FileSummary,
     answer_files,
-    check_file,
     check_unchanged,
+    dense_codes,
     fingerprints,
-    read_answers,
-    tweet_ids,
+    read_columns,
+    summarize,
     write_answers,
 )
 from scaling.cluster import ClusterError, gather
@@ -115,14 +116,15 @@ def fit_and_label(
     before = fingerprints(files)
     partial = _partial_folder(labels_path)
     try:
-        check = functools.partial(check_file, no_vote=no_vote)
-        summaries = gather(client, client.map(check, files, pure=False), worker_timeout)
-        _check_one_file_per_tweet(client, summaries, worker_timeout)
+        # One read of each file: checked, and its votes kept on the workers for both passes
+        # (a worker lost before the end has its share rebuilt from the file).
+        parts = dask_votes(client, files, no_vote)
+        summaries = gather(client, client.map(_summary, parts, pure=False), worker_timeout)
+        _check_one_file_per_tweet(client, parts, summaries, worker_timeout)
         workers = _label_workers(summaries, workers, min_answers, answers_path)
-        # Each file's votes are built once and kept on the workers for both passes (a worker
-        # lost before the end has its share rebuilt from the files).
-        votes = dask_votes(client, files, workers)
-        counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
+        counts, n_tweets = dask_overlap_counts(
+            client, parts, workers, worker_timeout=worker_timeout
+        )
         model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
         with _FIT_LOCK:
             model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
@@ -132,7 +134,7 @@ def fit_and_label(
             "files": len(files),
             "workers": len(workers),
         }
-        _write_labels(client, votes, partial, model, marker, worker_timeout)
+        _write_labels(client, parts, workers, partial, model, marker, worker_timeout)
         check_unchanged(before)
         _publish(partial, labels_path, overwrite)
     except BaseException:
@@ -266,7 +268,7 @@ def _alive(pid: str) -> bool:
 
 
 def _check_one_file_per_tweet(
-    client: Client, summaries: Sequence[FileSummary], worker_timeout: float
+    client: Client, parts: Sequence[Future], summaries: Sequence[FileSummary], timeout: float
 ) -> None:
     """Raise `AnswersError` if a tweet has answers in two files.
 
@@ -276,10 +278,12 @@ def _check_one_file_per_tweet(
     first = np.array([s.first_tweet for s in summaries])
     last = np.array([s.last_tweet for s in summaries])
     meets = (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
-    suspects = [s.path for s, n in zip(summaries, meets.sum(axis=1), strict=True) if n > 1]
-    if not suspects:
+    suspect = np.flatnonzero(meets.sum(axis=1) > 1)
+    if not len(suspect):
         return
-    ids = gather(client, client.map(tweet_ids, suspects, pure=False), worker_timeout)
+    suspects = [summaries[i].path for i in suspect]
+    tasks = client.map(_tweet_ids, [parts[i] for i in suspect], pure=False)
+    ids = gather(client, tasks, timeout)
     tweet = pd.Series(np.concatenate(ids))
     owner = np.repeat(np.arange(len(suspects)), [len(i) for i in ids])
     shared = tweet.duplicated(keep=False).to_numpy()
@@ -324,17 +328,76 @@ def _label_workers(
     return workers
 
 
-def _partition_votes(path: str | os.PathLike, workers: list[int]) -> tuple[np.ndarray, Votes]:
-    """The file's tweets and their votes; each tweet's answers all lie in this file."""
-    answers = read_answers(path)
-    tweets = answers["tweet_id"].unique()
-    return tweets, crowd_votes(answers.set_index("tweet_id"), tweets, workers)
+@dataclass(frozen=True)
+class FilePart:
+    """One file's check summary and its answers as votes: the distinct `tweets` (row order),
+    the file's `workers` ascending, and its votes (answers of a class, a repeated (tweet,
+    worker) keeping its last answer) as `rows`, `columns` (index in `workers`) and `labels`."""
+
+    summary: FileSummary
+    tweets: np.ndarray
+    workers: np.ndarray
+    rows: np.ndarray
+    columns: np.ndarray
+    labels: np.ndarray
 
 
-def _partition_counts(partition: tuple[np.ndarray, Votes]) -> Counts:
-    """A file's overlap counts and number of tweets, from its tweets and votes."""
-    tweets, votes = partition
-    return overlap_counts(votes), len(tweets)
+def _partition_votes(path: str | os.PathLike, no_vote: Collection[int]) -> FilePart:
+    """Read and check one answers file, and keep its votes; each tweet's answers lie in it."""
+    answers = read_columns(path)
+    summary = summarize(path, answers, no_vote)
+    tweets, workers, codes = (answers[c] for c in COLUMNS)
+    if np.all(tweets[1:] >= tweets[:-1]):  # written in tweet order: no sort needed
+        new = np.r_[True, tweets[1:] != tweets[:-1]] if len(tweets) else tweets.astype(bool)
+        ids, rows = tweets[new], np.cumsum(new) - 1
+    else:
+        ids, rows, _ = dense_codes(tweets)
+    worker_ids, columns, _ = dense_codes(workers)
+    keys = rows * max(len(worker_ids), 1) + columns
+    order = np.argsort(keys, kind="stable")
+    last = np.r_[keys[order][1:] != keys[order][:-1], True]  # a repeat keeps its last answer
+    order = order[last]
+    order = order[np.isin(codes[order], VOTE_ANSWERS)]
+    return FilePart(
+        summary,
+        ids,
+        worker_ids,
+        rows[order].astype(np.int32),
+        columns[order].astype(np.int32),
+        codes[order].astype(np.int8),
+    )
+
+
+def _summary(part: FilePart) -> FileSummary:
+    """What checking a file found."""
+    return part.summary
+
+
+def _tweet_ids(part: FilePart) -> np.ndarray:
+    """The distinct tweet ids of one file."""
+    return part.tweets
+
+
+def _part_votes(part: FilePart, workers: np.ndarray) -> Votes:
+    """The part's votes by the LFs of `workers` (ascending): a "positive" and a "negative" LF
+    per worker, as `crowd_votes` orders them; votes of other workers are left out."""
+    position = np.searchsorted(workers, part.workers).clip(max=len(workers) - 1)
+    has_lf = (workers[position] == part.workers)[part.columns]
+    labels = part.labels[has_lf].astype(np.int64)
+    block = (labels == CLASSES[1][0]).astype(np.int64)  # CLASSES' order: 1, then 0
+    k = len(CLASSES)
+    columns = (block * len(workers) + position[part.columns[has_lf]]) * k + labels
+    n_lfs = len(CLASSES) * len(workers)
+    onehot = sp.csr_matrix(
+        (np.ones(len(columns)), (part.rows[has_lf], columns)),
+        shape=(len(part.tweets), n_lfs * k),
+    )
+    return Votes(onehot, n_lfs, k)
+
+
+def _partition_counts(part: FilePart, workers: np.ndarray) -> Counts:
+    """A file's overlap counts over LFs of `workers`, and its number of tweets."""
+    return overlap_counts(_part_votes(part, workers)), len(part.tweets)
 
 
 def _add(*parts: Counts) -> Counts:
@@ -343,54 +406,58 @@ def _add(*parts: Counts) -> Counts:
 
 
 def _partition_labels(
-    partition: tuple[np.ndarray, Votes], out: str, mu: np.ndarray, p: np.ndarray
+    part: FilePart, out: str, workers: np.ndarray, mu: np.ndarray, p: np.ndarray
 ) -> int:
     """Write the probabilistic labels of a file's tweets (``tweet_id, p_0, ...``) to `out`."""
-    tweets, votes = partition
-    probs = probabilities(votes, mu, p)
-    columns = {"tweet_id": pa.array(tweets)} | {f"p_{y}": probs[:, y] for y in range(len(p))}
+    probs = probabilities(_part_votes(part, workers), mu, p)
+    columns = {"tweet_id": pa.array(part.tweets)} | {f"p_{y}": probs[:, y] for y in range(len(p))}
     try:
         pq.write_table(pa.table(columns), out)
     except OSError as error:
         raise OSError(error.errno, f"Cannot write the labels file {out}: {error}") from error
-    return len(tweets)
+    return len(part.tweets)
 
 
 def dask_votes(
-    client: Client, files: Sequence[str | os.PathLike], workers: Sequence[int]
+    client: Client, files: Sequence[str | os.PathLike], no_vote: Collection[int] = NO_VOTE_ANSWERS
 ) -> list[Future]:
-    """Futures of each answers file's ``(tweets, votes)``, built on the cluster and kept there."""
-    return client.map(functools.partial(_partition_votes, workers=list(workers)), files, pure=False)
+    """Futures of each answers file's `FilePart`, read and checked on the cluster, kept there."""
+    votes = functools.partial(_partition_votes, no_vote=tuple(no_vote))
+    return client.map(votes, files, pure=False)
 
 
 def dask_overlap_counts(
-    client: Client, votes: Sequence[Future], fan_in: int = 8, worker_timeout: float = 60.0
-) -> Counts:
-    """Overlap counts and tweet count of all files' votes, summed in a tree on the cluster.
-
-    `votes` are futures of each file's ``(tweets, votes)``, as `_partition_votes` returns them.
-    """
-    parts = client.map(_partition_counts, votes, pure=False)
-    while len(parts) > 1:
-        groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
-        parts = [client.submit(_add, *group, pure=False) for group in groups]
-    return gather(client, parts, worker_timeout)[0]
+    client: Client,
+    parts: Sequence[Future],
+    workers: Sequence[int],
+    fan_in: int = 8,
+    worker_timeout: float = 60.0,
+) -> tuple[sp.csr_matrix, int]:
+    """Overlap counts over LFs of `workers`, and tweet count, of all files' `parts` (futures of
+    `dask_votes`), summed in a tree on the cluster."""
+    count = functools.partial(_partition_counts, workers=np.asarray(sorted(workers)))
+    counts = client.map(count, parts, pure=False)
+    while len(counts) > 1:
+        groups = [counts[i : i + fan_in] for i in range(0, len(counts), fan_in)]
+        counts = [client.submit(_add, *group, pure=False) for group in groups]
+    return gather(client, counts, worker_timeout)[0]
 
 
 def _write_labels(
     client: Client,
-    votes: Sequence[Future],
+    parts: Sequence[Future],
+    workers: Sequence[int],
     partial: Path,
     model: FastLabelModel,
     marker: dict,
     worker_timeout: float,
 ) -> None:
-    """Write every file's labels (from its `votes`) into the folder `partial`, with a
+    """Write every file's labels (from its `parts`) into the folder `partial`, with a
     ``_SUCCESS`` marker of `marker` and the labelled rows."""
     mu = model.mu.detach().cpu().numpy()
-    label = functools.partial(_partition_labels, mu=mu, p=model.p)
-    outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(votes))]
-    rows = gather(client, client.map(label, votes, outs, pure=False), worker_timeout)
+    label = functools.partial(_partition_labels, workers=np.asarray(workers), mu=mu, p=model.p)
+    outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(parts))]
+    rows = gather(client, client.map(label, parts, outs, pure=False), worker_timeout)
     marker |= {"labelled": sum(rows)}
     success = partial / "_SUCCESS"
     try:

@@ -47,8 +47,8 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
         files = answer_files(folder / "answers")
-        partitions = dask_votes(client, files, workers)
-        counts, n = dask_overlap_counts(client, partitions, fan_in=2)
+        partitions = dask_votes(client, files)
+        counts, n = dask_overlap_counts(client, partitions, workers, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
     np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())
