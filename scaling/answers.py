@@ -32,7 +32,6 @@ __all__ = [
     "AnswersError",
     "FileSummary",
     "answer_files",
-    "check_file",
     "check_unchanged",
     "fingerprints",
     "partition_values",
@@ -209,11 +208,6 @@ def _checked_columns(path: str | os.PathLike, given: Collection[str]) -> list[st
         found = ", ".join(names)
         raise AnswersError(f"{path} has no column {', '.join(missing)} (it has {found}).")
     return [c for c in COLUMNS if c not in given]
-
-
-def check_file(path: str | os.PathLike, no_vote: Collection[int]) -> FileSummary:
-    """Read and check one answers file: readable, typed, complete, answers among the codes."""
-    return summarize(path, read_columns(path), no_vote)
 
 
 def summarize(

@@ -166,6 +166,30 @@ def test_a_tweet_in_two_files_is_refused(client, crowd, tmp_path):
     assert_one_sentence_error(error, f"{first} and {second} both hold answers of tweet", "(50 ")
 
 
+def test_a_tweet_shared_at_a_file_boundary_is_refused(client, crowd, tmp_path):
+    answers = written(crowd, tmp_path / "answers")
+    first, second = answers / "part-00000.parquet", answers / "part-00001.parquet"
+    a, b = pd.read_parquet(first), pd.read_parquet(second)
+    moved = (a["tweet_id"] == a["tweet_id"].max()).to_numpy() & (np.arange(len(a)) % 2 == 0)
+    a[~moved].to_parquet(first, index=False)
+    pd.concat([a[moved], b]).to_parquet(second, index=False)
+    assert pd.read_parquet(first)["tweet_id"].max() == pd.read_parquet(second)["tweet_id"].min()
+    with pytest.raises(AnswersError) as error:
+        fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
+    assert_one_sentence_error(error, f"{first} and {second} both hold answers of tweet", "(1 ")
+    assert not (tmp_path / "labels").exists()
+
+
+def test_a_repeated_answer_counts_once_and_the_last_one_counts(client, crowd, tmp_path):
+    first = crowd.iloc[::5]  # a fifth of the answers given twice: first an opposite answer
+    repeated = pd.concat([first.assign(answer=1 - first["answer"].clip(0, 1)), crowd])
+    repeated = repeated.sort_index(kind="stable")
+    fit_and_label(written(repeated, tmp_path / "answers"), tmp_path / "labels", client, **OPTIONS)
+    expected = one_process(repeated, frequent_workers(repeated))
+    np.testing.assert_allclose(read_labels(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(expected, one_process(crowd, frequent_workers(repeated)), atol=1e-12)
+
+
 def test_files_of_interleaved_tweet_ids_are_accepted(client, crowd, tmp_path):
     answers = tmp_path / "answers"
     answers.mkdir()

@@ -7,6 +7,7 @@ runs it, so every kill lands mid-run; no test binds a fixed port.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
-TIMEOUT = 2.0  # seconds the route waits without any worker
+TIMEOUT = 3.0  # seconds the route waits for a silent worker or scheduler
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,9 @@ def processes(tmp_path) -> Iterator[tuple[Client, subprocess.Popen, list[subproc
         started += workers
         client = Client(scheduler_file=str(file), timeout=30)
         client.wait_for_workers(2, timeout=60)
+        # A fresh worker's first task imports the route's modules, holding the GIL for seconds
+        # on a loaded machine: its heartbeats would stop for longer than the short TIMEOUT.
+        client.run(importlib.import_module, dlm.__name__)
         yield client, scheduler, workers
     finally:
         for process in started:
@@ -132,20 +136,6 @@ def processes(tmp_path) -> Iterator[tuple[Client, subprocess.Popen, list[subproc
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close(timeout=5)
-
-
-@pytest.mark.slow
-def test_losing_every_worker_ends_with_a_clear_error(job, tmp_path, monkeypatch, processes):
-    _, answers = job
-    client, _, workers = processes
-    started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=False))
-    signal_when_started(started, lambda: [w.pid for w in workers])
-    began = time.monotonic()
-    with pytest.raises(ClusterError, match=f"has had no worker for {TIMEOUT:g} s: every worker"):
-        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
-    assert time.monotonic() - began < TIMEOUT + 10
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
 
 
 def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, monkeypatch):
@@ -189,34 +179,44 @@ def test_a_stopped_worker_is_dropped_and_its_work_redone(job, tmp_path, monkeypa
     np.testing.assert_allclose(labels, expected, rtol=0, atol=1e-12)
 
 
+LOSSES = {
+    "every worker killed": (
+        False,
+        signal.SIGKILL,
+        f"has had no worker for {TIMEOUT:g} s: every worker was lost",
+    ),
+    "every worker stopped": (
+        False,
+        signal.SIGSTOP,
+        f"has answered for {TIMEOUT:g} s .* every worker was lost",
+    ),
+    "scheduler stopped": (
+        True,
+        signal.SIGSTOP,
+        rf"scheduler at tcp://127\.0\.0\.1:\d+ did not answer within {TIMEOUT:g} s",
+    ),
+    "scheduler killed": (
+        True,
+        signal.SIGKILL,
+        r"scheduler at tcp://127\.0\.0\.1:\d+ (did not|was lost)",
+    ),
+}
+
+
 @pytest.mark.slow
-def test_stopping_every_worker_ends_with_a_clear_error_within_the_timeout(
-    job, tmp_path, monkeypatch, processes
+@pytest.mark.parametrize("loss", LOSSES)
+def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
+    job, tmp_path, monkeypatch, processes, loss
 ):
     _, answers = job
-    client, _, workers = processes
+    client, scheduler, workers = processes
+    scheduler_lost, sig, message = LOSSES[loss]
+    lost = [scheduler] if scheduler_lost else workers
     started = tmp_path / "started"
     monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
-    signal_when_started(started, lambda: [w.pid for w in workers], signal.SIGSTOP)
+    signal_when_started(started, lambda: [p.pid for p in lost], sig)
     began = time.monotonic()
-    with pytest.raises(ClusterError, match=f"has answered for {TIMEOUT:g} s .* every worker was"):
-        fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
-    assert time.monotonic() - began < TIMEOUT + 10
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["stopped", "killed"])
-def test_a_lost_scheduler_ends_with_a_clear_error(job, tmp_path, monkeypatch, processes, sig):
-    _, answers = job
-    client, scheduler, _ = processes
-    started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
-    signal_when_started(started, lambda: [scheduler.pid], sig)
-    began = time.monotonic()
-    with pytest.raises(
-        ClusterError, match="The scheduler at tcp://127.0.0.1:.* (did not|was lost)"
-    ):
+    with pytest.raises(ClusterError, match=message):
         fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
     assert time.monotonic() - began < TIMEOUT + 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]

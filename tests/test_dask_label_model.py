@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from crowdsourcing.label_model import FastLabelModel
-from crowdsourcing.votes import crowd_votes, frequent_workers, overlap_counts
+from crowdsourcing.votes import (
+    crowd_votes,
+    frequent_workers,
+    overlap_counts,
+    probabilities,
+    votes_from_table,
+)
 from scaling.answers import answer_files, write_answers
 from scaling.cluster import dask_client
 from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label
@@ -57,3 +63,14 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     np.testing.assert_array_equal(model.mu.detach().numpy(), single.mu.detach().numpy())
     labels = pd.read_parquet(tmp_path / "labels").set_index("tweet_id").loc[tweets.index]
     np.testing.assert_allclose(labels[["p_0", "p_1"]], single.predict_proba(votes), atol=1e-12)
+
+
+def test_probabilities_stay_finite_on_wide_score_spreads():
+    n_lfs = 40
+    votes = votes_from_table(
+        np.zeros(n_lfs, int), np.arange(n_lfs), np.zeros(n_lfs, int), 1, n_lfs, 2
+    )
+    mu = np.tile(np.array([[0.9, 1e-30], [1e-30, 0.9]], np.float32), (n_lfs, 1))
+    probs = probabilities(votes, mu, np.array([0.5, 0.5]))
+    assert np.isfinite(probs).all()
+    np.testing.assert_allclose(probs, [[1.0, 0.0]], atol=1e-12)
