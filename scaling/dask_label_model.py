@@ -356,7 +356,7 @@ def _partition_votes(path: str | os.PathLike, no_vote: Collection[int]) -> FileP
     keys = rows * max(len(worker_ids), 1) + columns
     order = np.argsort(keys, kind="stable")
     last = np.r_[keys[order][1:] != keys[order][:-1], True]  # a repeat keeps its last answer
-    order = order[last]
+    order = order[last[: len(order)]]
     order = order[np.isin(codes[order], VOTE_ANSWERS)]
     return FilePart(
         summary,

@@ -270,6 +270,13 @@ def test_subfolders_any_suffix_case_and_hive_partitions_are_all_read(
     np.testing.assert_allclose(labels_of(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
 
 
+def test_an_empty_answers_file_is_read_as_no_answers(client, crowd, expected, answers, tmp_path):
+    pd.read_parquet(answers / "part-00000.parquet").iloc[:0].to_parquet(answers / "empty.parquet")
+    fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
+    np.testing.assert_allclose(labels_of(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
+    assert len(pd.read_parquet(tmp_path / "labels" / "part-00000.parquet")) == 0
+
+
 def test_a_partition_layout_that_splits_tweets_is_refused(client, crowd, tmp_path):
     folder = tmp_path / "answers"
     crowd.reset_index().to_parquet(folder, partition_cols=["answer"])
