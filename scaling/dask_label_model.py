@@ -153,7 +153,7 @@ def _checked_output(
     `NotADirectoryError` if its parent is a file.
     """
     given = Path(labels_path)
-    if given.name in ("", ".", ".."):
+    if given.name in ("", ".."):  # "." and "a/." have the name ""
         raise ValueError(f"The labels path {str(given)!r} names no folder of its own.")
     labels, answers = given.resolve(), Path(answers_path).resolve()
     if labels == Path.cwd() or labels in Path.cwd().parents:
