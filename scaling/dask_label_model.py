@@ -72,6 +72,7 @@ __all__ = [
     "dask_overlap_counts",
     "dask_votes",
     "fit_and_label",
+    "lf_votes",
     "write_answers",
 ]
 
@@ -122,9 +123,10 @@ def fit_and_label(
         summaries = gather(client, client.map(_summary, parts, pure=False), worker_timeout)
         _check_one_file_per_tweet(client, parts, summaries, worker_timeout)
         workers = _label_workers(summaries, workers, min_answers, answers_path)
-        counts, n_tweets = dask_overlap_counts(
-            client, parts, workers, worker_timeout=worker_timeout
-        )
+        # The votes of the LFs, built once from the parts and kept for both passes.
+        votes = lf_votes(client, parts, workers)
+        del parts  # the votes replace them on the workers (and rebuild them if lost)
+        counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
         model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
         with _FIT_LOCK:
             model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
@@ -134,7 +136,7 @@ def fit_and_label(
             "files": len(files),
             "workers": len(workers),
         }
-        _write_labels(client, parts, workers, partial, model, marker, worker_timeout)
+        _write_labels(client, votes, partial, model, marker, worker_timeout)
         check_unchanged(before)
         _publish(partial, labels_path, overwrite)
     except BaseException:
@@ -395,9 +397,15 @@ def _part_votes(part: FilePart, workers: np.ndarray) -> Votes:
     return Votes(onehot, n_lfs, k)
 
 
-def _partition_counts(part: FilePart, workers: np.ndarray) -> Counts:
-    """A file's overlap counts over LFs of `workers`, and its number of tweets."""
-    return overlap_counts(_part_votes(part, workers)), len(part.tweets)
+def _lf_votes(part: FilePart, workers: np.ndarray) -> tuple[np.ndarray, Votes]:
+    """The part's tweets and the votes of the LFs of `workers`."""
+    return part.tweets, _part_votes(part, workers)
+
+
+def _partition_counts(partition: tuple[np.ndarray, Votes]) -> Counts:
+    """A file's overlap counts and number of tweets, from its tweets and votes."""
+    tweets, votes = partition
+    return overlap_counts(votes), len(tweets)
 
 
 def _add(*parts: Counts) -> Counts:
@@ -406,16 +414,17 @@ def _add(*parts: Counts) -> Counts:
 
 
 def _partition_labels(
-    part: FilePart, out: str, workers: np.ndarray, mu: np.ndarray, p: np.ndarray
+    partition: tuple[np.ndarray, Votes], out: str, mu: np.ndarray, p: np.ndarray
 ) -> int:
     """Write the probabilistic labels of a file's tweets (``tweet_id, p_0, ...``) to `out`."""
-    probs = probabilities(_part_votes(part, workers), mu, p)
-    columns = {"tweet_id": pa.array(part.tweets)} | {f"p_{y}": probs[:, y] for y in range(len(p))}
+    tweets, votes = partition
+    probs = probabilities(votes, mu, p)
+    columns = {"tweet_id": pa.array(tweets)} | {f"p_{y}": probs[:, y] for y in range(len(p))}
     try:
         pq.write_table(pa.table(columns), out)
     except OSError as error:
         raise OSError(error.errno, f"Cannot write the labels file {out}: {error}") from error
-    return len(part.tweets)
+    return len(tweets)
 
 
 def dask_votes(
@@ -426,17 +435,19 @@ def dask_votes(
     return client.map(votes, files, pure=False)
 
 
+def lf_votes(client: Client, parts: Sequence[Future], workers: Sequence[int]) -> list[Future]:
+    """Futures of each file's tweets and the votes of the LFs of `workers`, kept on the cluster;
+    `parts` are futures of `dask_votes`."""
+    votes = functools.partial(_lf_votes, workers=np.asarray(sorted(workers)))
+    return client.map(votes, parts, pure=False)
+
+
 def dask_overlap_counts(
-    client: Client,
-    parts: Sequence[Future],
-    workers: Sequence[int],
-    fan_in: int = 8,
-    worker_timeout: float = 60.0,
-) -> tuple[sp.csr_matrix, int]:
-    """Overlap counts over LFs of `workers`, and tweet count, of all files' `parts` (futures of
-    `dask_votes`), summed in a tree on the cluster."""
-    count = functools.partial(_partition_counts, workers=np.asarray(sorted(workers)))
-    counts = client.map(count, parts, pure=False)
+    client: Client, votes: Sequence[Future], fan_in: int = 8, worker_timeout: float = 60.0
+) -> Counts:
+    """Overlap counts and tweet count of all files' `votes` (futures of `lf_votes`), summed in
+    a tree on the cluster."""
+    counts = client.map(_partition_counts, votes, pure=False)
     while len(counts) > 1:
         groups = [counts[i : i + fan_in] for i in range(0, len(counts), fan_in)]
         counts = [client.submit(_add, *group, pure=False) for group in groups]
@@ -445,19 +456,18 @@ def dask_overlap_counts(
 
 def _write_labels(
     client: Client,
-    parts: Sequence[Future],
-    workers: Sequence[int],
+    votes: Sequence[Future],
     partial: Path,
     model: FastLabelModel,
     marker: dict,
     worker_timeout: float,
 ) -> None:
-    """Write every file's labels (from its `parts`) into the folder `partial`, with a
+    """Write every file's labels (from its `votes`) into the folder `partial`, with a
     ``_SUCCESS`` marker of `marker` and the labelled rows."""
     mu = model.mu.detach().cpu().numpy()
-    label = functools.partial(_partition_labels, workers=np.asarray(workers), mu=mu, p=model.p)
-    outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(parts))]
-    rows = gather(client, client.map(label, parts, outs, pure=False), worker_timeout)
+    label = functools.partial(_partition_labels, mu=mu, p=model.p)
+    outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(votes))]
+    rows = gather(client, client.map(label, votes, outs, pure=False), worker_timeout)
     marker |= {"labelled": sum(rows)}
     success = partial / "_SUCCESS"
     try:

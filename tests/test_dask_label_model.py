@@ -16,7 +16,7 @@ from crowdsourcing.votes import (
 )
 from scaling.answers import answer_files, write_answers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label
+from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label, lf_votes
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}
@@ -53,8 +53,8 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
         files = answer_files(folder / "answers")
-        partitions = dask_votes(client, files)
-        counts, n = dask_overlap_counts(client, partitions, workers, fan_in=2)
+        votes_kept = lf_votes(client, dask_votes(client, files), workers)
+        counts, n = dask_overlap_counts(client, votes_kept, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
     np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())
