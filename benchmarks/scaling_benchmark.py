@@ -12,7 +12,9 @@ Steps (seconds and peak memory each, printed as a table, optionally written as J
    (`label_model` in the JSON: both timings and the largest difference of their probabilities);
 5. with --dask-answers N: the label model on Dask, Parquet answers to Parquet labels
    (`dask_label_model`; peak memory counts every process of the cluster), after the same on
-   N/10 answers in this run (its figures as `baseline`; --no-dask-baseline skips it).
+   N/10 answers in this run (its figures as `baseline`; --no-dask-baseline skips it), each
+   after a Dask pass that only reads every answer once (`read_pass_seconds`, and the route's
+   `seconds_over_read_pass`).
 `--steps label_model` runs only steps 1 and 4; `--steps none` only step 5.
 `--steps end_model` runs the whole job on Dask instead (`end_model` in the JSON): Parquet answers
 to labels, MiniLM embeddings per partition on the workers, a classifier trained partition by
@@ -119,6 +121,10 @@ def print_table(result: dict) -> None:
             f"Dask route: {d['answers']:,} answers to {d['tweets']:,} tweets' labels in "
             f"{d['seconds']:.1f} s, peak {d['peak_mib']:,.0f} MiB over all processes, "
             f"{d['max_abs_prob_diff']:.1e} from one process on {d['checked_tweets']:,} tweets"
+        )
+        print(
+            f"  a Dask pass that only reads every answer once: {d['read_pass_seconds']:.1f} s, "
+            f"so the route takes {d['seconds_over_read_pass']:.1f}x a read"
         )
     if "baseline" in result.get("dask_label_model", {}):
         d = result["dask_label_model"]

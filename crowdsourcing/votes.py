@@ -33,6 +33,7 @@ __all__ = [
     "probabilities",
     "votes_from_matrix",
     "votes_from_table",
+    "workers_above",
 ]
 
 ABSTAIN = -1
@@ -44,7 +45,12 @@ MIN_ANSWERS = 10
 
 def frequent_workers(crowd_answers: pd.DataFrame, min_answers: int = MIN_ANSWERS) -> list[int]:
     """Ids of the workers with more than `min_answers` answers, ascending."""
-    counts = crowd_answers["worker_id"].value_counts()
+    return workers_above(crowd_answers["worker_id"].value_counts(), min_answers)
+
+
+def workers_above(answers_per_worker: pd.Series, min_answers: int = MIN_ANSWERS) -> list[int]:
+    """Ids of the workers (the index) whose answer count is more than `min_answers`, ascending."""
+    counts = answers_per_worker
     return sorted(int(w) for w in counts.index[counts > min_answers])
 
 

@@ -1,25 +1,29 @@
 """The label model on answers that need not fit in one process: Parquet in, Parquet out, on Dask.
 
-The answers (``tweet_id, worker_id, answer``, integers) are stored as Parquet files, each holding
-all answers of its tweets. Every file is read and checked on a dask.distributed cluster; the
-overlap counts and item count that `FastLabelModel` needs are summed over the files on the
-cluster, the model is fitted from them in this process (its size is LFs² only), and each file's
-probabilistic labels are written as Parquet into a temporary folder that is moved into place,
-with a ``_SUCCESS`` marker, only once every file is labelled.
+The answers (`scaling.answers`: ``tweet_id, worker_id, answer``, integers, each file holding all
+answers of its tweets) are read and checked on a dask.distributed cluster; the overlap counts
+and item count that `FastLabelModel` needs are summed over the files on the cluster, the model
+is fitted from them in this process (its size is LFs² only), and each file's probabilistic
+labels are written as Parquet into a temporary folder that is moved into place, with a
+``_SUCCESS`` marker, only once every file is labelled and no answers file has changed.
 
 Work goes to the cluster as futures of the client it is given (never through a global scheduler
-setting), so a worker that dies is replaced by its nanny and its tasks rerun; a cluster left
-without any worker for `worker_timeout` seconds ends the run with a `ClusterError`.
+setting) and is awaited by `scaling.cluster.gather`: a worker that dies is replaced by its
+nanny, one that stops responding is removed, and their tasks rerun; a cluster left without any
+live worker, or a lost scheduler, ends the run with a `ClusterError`.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import numbers
 import operator
 import os
 import shutil
-import time
+import socket
+import threading
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -32,10 +36,30 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 from dask.distributed import Client, Future
-from distributed.scheduler import KilledWorker
 
-from crowdsourcing.data import answer_mapping
-from crowdsourcing.votes import CLASSES, Votes, crowd_votes, overlap_counts, probabilities
+from crowdsourcing.votes import (
+    CLASSES,
+    MIN_ANSWERS,
+    Votes,
+    overlap_counts,
+    probabilities,
+    workers_above,
+)
+from scaling.answers import (
+    COLUMNS,
+    NO_VOTE_ANSWERS,
+    VOTE_ANSWERS,
+    AnswersError,
+    FileSummary,
+    answer_files,
+    check_unchanged,
+    dense_codes,
+    fingerprints,
+    read_columns,
+    summarize,
+    write_answers,
+)
+from scaling.cluster import ClusterError, gather
 
 if TYPE_CHECKING:
     from crowdsourcing.label_model import FastLabelModel
@@ -48,186 +72,15 @@ __all__ = [
     "dask_overlap_counts",
     "dask_votes",
     "fit_and_label",
-    "read_answers",
+    "lf_votes",
     "write_answers",
 ]
 
 Counts = tuple[sp.csr_matrix, int]
-COLUMNS = ("tweet_id", "worker_id", "answer")
-#: Answer codes that are a class: a vote for it by the worker's LF of that class.
-VOTE_ANSWERS = tuple(label for label, _ in CLASSES)
-#: Answer codes that cast no vote, by default: "I can't tell" (-1), "Neutral / author is just
-#: sharing information" (2), "Tweet not related to weather condition" (3).
-NO_VOTE_ANSWERS = tuple(sorted(set(answer_mapping.values()) - set(VOTE_ANSWERS)))
 #: Fewest workers whose LFs vote that the label model is fitted on (Snorkel needs 3 LFs).
 MIN_VOTING_WORKERS = 3
-#: Seconds between checks that the cluster still has a worker.
-POLL_SECONDS = 0.5
-
-
-class AnswersError(ValueError):
-    """Answers the Dask route cannot label; the message names the file and the problem."""
-
-
-class ClusterError(RuntimeError):
-    """The cluster could not finish the work: every worker lost, or a task kept killing them."""
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    """What checking one answers file found: sizes, tweet id range, answers and votes per worker."""
-
-    path: str
-    answers: int
-    tweets: int
-    first_tweet: int
-    last_tweet: int
-    answers_per_worker: pd.Series
-    votes_per_worker: pd.Series
-
-
-def write_answers(crowd_answers: pd.DataFrame, folder: Path, tweets_per_file: int) -> None:
-    """Store answers indexed by ``tweet_id`` as Parquet files of whole tweets, in tweet order."""
-    answers = crowd_answers.sort_index(kind="stable").reset_index()
-    tweets = answers["tweet_id"].unique()
-    starts = answers["tweet_id"].searchsorted(tweets[::tweets_per_file])
-    ends = [*starts[1:], len(answers)]
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for part, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        answers.iloc[start:end].to_parquet(Path(folder) / f"part-{part:05d}.parquet", index=False)
-
-
-def answer_files(answers_path: str | os.PathLike) -> list[Path]:
-    """The Parquet files of `answers_path` (one file, or a folder of them), in name order."""
-    path = Path(answers_path)
-    if path.is_file():
-        return [path]
-    files = sorted(p for p in path.glob("*.parquet") if not p.name.startswith(("_", ".")))
-    if not files:
-        raise AnswersError(f"{path} holds no answers: no *.parquet file there.")
-    return files
-
-
-def read_answers(path: str | os.PathLike) -> pd.DataFrame:
-    """One file's answers, with integer columns and no missing value, else `AnswersError`."""
-    try:
-        table = pq.ParquetFile(path).read(columns=list(_checked_columns(path)))
-    except (pa.ArrowException, OSError) as error:
-        reason = str(error).strip().rstrip(".").replace("\n", " ")
-        raise AnswersError(f"{path} cannot be read as Parquet ({reason}).") from error
-    for name in COLUMNS:
-        column = table.column(name)
-        if column.null_count:
-            raise AnswersError(f"{path} has {column.null_count:,} missing values of {name}.")
-        if not pa.types.is_integer(column.type):
-            raise AnswersError(f"{path} holds {name} as {column.type}; it must be integers.")
-    return table.to_pandas(ignore_metadata=True)
-
-
-def _checked_columns(path: str | os.PathLike) -> tuple[str, ...]:
-    """The answer columns, once the file's schema is found to have them all."""
-    names = pq.read_schema(path).names
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        found = ", ".join(names)
-        raise AnswersError(f"{path} has no column {', '.join(missing)} (it has {found}).")
-    return COLUMNS
-
-
-def check_file(path: str | os.PathLike, no_vote: Collection[int]) -> FileSummary:
-    """Read and check one answers file: readable, typed, complete, answers among the codes."""
-    answers = read_answers(path)
-    codes = sorted({*VOTE_ANSWERS, *no_vote})
-    unknown = ~answers["answer"].isin(codes).to_numpy()
-    if unknown.any():
-        first = answers[unknown].iloc[0]
-        raise AnswersError(
-            f"{path} has {unknown.sum():,} answers that are no answer code {codes}, "
-            f"e.g. {first.answer} from worker {first.worker_id} on tweet {first.tweet_id}."
-        )
-    tweets = answers["tweet_id"].to_numpy()
-    voting = answers["answer"].isin(VOTE_ANSWERS).to_numpy()
-    return FileSummary(
-        str(path),
-        len(answers),
-        len(pd.unique(tweets)),
-        int(tweets.min()) if len(tweets) else 0,
-        int(tweets.max()) if len(tweets) else -1,
-        answers["worker_id"].value_counts(),
-        answers.loc[voting, "worker_id"].value_counts(),
-    )
-
-
-def _tweet_ids(path: str | os.PathLike) -> np.ndarray:
-    """The distinct tweet ids of one answers file."""
-    return pd.unique(pq.ParquetFile(path).read(columns=["tweet_id"]).column(0).to_numpy())
-
-
-def _partition_votes(path: str | os.PathLike, workers: list[int]) -> tuple[np.ndarray, Votes]:
-    """The file's tweets and their votes; each tweet's answers all lie in this file."""
-    answers = read_answers(path)
-    tweets = answers["tweet_id"].unique()
-    return tweets, crowd_votes(answers.set_index("tweet_id"), tweets, workers)
-
-
-def _partition_counts(partition: tuple[np.ndarray, Votes]) -> Counts:
-    """A file's overlap counts and number of tweets, from its tweets and votes."""
-    tweets, votes = partition
-    return overlap_counts(votes), len(tweets)
-
-
-def _add(*parts: Counts) -> Counts:
-    """Sum of partial counts."""
-    return functools.reduce(operator.add, (c for c, _ in parts)), sum(n for _, n in parts)
-
-
-def _partition_labels(
-    partition: tuple[np.ndarray, Votes], out: str, mu: np.ndarray, p: np.ndarray
-) -> int:
-    """Write the probabilistic labels of a file's tweets (``tweet_id, p_0, ...``) to `out`."""
-    tweets, votes = partition
-    probs = probabilities(votes, mu, p)
-    labels = pd.DataFrame({"tweet_id": tweets} | {f"p_{y}": probs[:, y] for y in range(len(p))})
-    labels.to_parquet(out, index=False)
-    return len(labels)
-
-
-def gather(client: Client, futures: Sequence[Future], worker_timeout: float) -> list:
-    """The futures' results; a task's error is raised as the task raised it, type and message.
-
-    Raises `ClusterError` once the cluster has had no worker for `worker_timeout` seconds, or
-    when a task was running on every one of several workers that died (Dask's `KilledWorker`).
-    """
-    futures = list(futures)
-    alone_since: float | None = None
-    try:
-        while not all(f.done() for f in futures):
-            if any(f.status == "error" for f in futures):
-                break
-            alone_since = _check_workers(client, alone_since, worker_timeout)
-            time.sleep(POLL_SECONDS)
-        return client.gather(futures)
-    except KilledWorker as error:
-        raise ClusterError(
-            f"Task {error.task} was running on {error.allowed_failures + 1} workers that died "
-            "(out of memory?): giving up on it."
-        ) from error
-    finally:
-        client.cancel([f for f in futures if not f.done()])
-
-
-def _check_workers(client: Client, alone_since: float | None, timeout: float) -> float | None:
-    """When the cluster was first seen without workers (None if it has some); raises after
-    `timeout` seconds without any."""
-    if client.nthreads():
-        return None
-    now = time.monotonic()
-    if alone_since is not None and now - alone_since > timeout:
-        raise ClusterError(
-            f"The cluster at {client.scheduler.address} has had no worker for "
-            f"{timeout:g} s: every worker was lost, so the run stops."
-        )
-    return now if alone_since is None else alone_since
+#: The fit seeds process-wide generators (Snorkel's way): one fit at a time per process.
+_FIT_LOCK = threading.Lock()
 
 
 def fit_and_label(
@@ -237,7 +90,7 @@ def fit_and_label(
     workers: Sequence[int] | None = None,
     *,
     no_vote: Collection[int] = NO_VOTE_ANSWERS,
-    min_answers: int = 10,
+    min_answers: int = MIN_ANSWERS,
     overwrite: bool = False,
     worker_timeout: float = 60.0,
     **fit_options: Any,
@@ -247,36 +100,132 @@ def fit_and_label(
     The crowd LFs are those of `crowd_label_matrix`: a "positive" and a "negative" LF per worker
     in `workers` (default: the workers with more than `min_answers` answers). An answer votes for
     its class (1 or 0); the codes in `no_vote` ("I can't tell", neutral, not about weather by
-    default) cast no vote; any other answer, a missing value, a file that cannot be read or a
-    tweet found in two files raises `AnswersError` naming the file, as do fewer than 3 workers
-    that vote. `labels_path` must not exist unless `overwrite`; it appears only once complete.
-    Runs on `client`'s cluster; `ClusterError` if the cluster has no worker for
-    `worker_timeout` seconds.
+    default) cast no vote; any other answer, a missing value, a file that cannot be read, a
+    tweet found in two files or a file that changes during the run raises `AnswersError` naming
+    the file, as do fewer than 3 workers that vote. A bad argument raises `ValueError` before any
+    work. `labels_path` must not exist unless `overwrite`, nor equal, hold or lie in the answers;
+    it appears only once complete. Runs on `client`'s cluster; `ClusterError` if the scheduler
+    or every worker is lost for `worker_timeout` seconds.
     """
     # Imported here: the workers import this module for its tasks, and need no torch.
     from crowdsourcing.label_model import FastLabelModel
 
-    labels_path = Path(labels_path)
-    _refuse_existing(labels_path, overwrite)
+    labels_path = _checked_output(answers_path, labels_path, overwrite)
+    no_vote, workers = _checked_arguments(no_vote, workers, min_answers, worker_timeout)
+    _check_fit_options(FastLabelModel, fit_options)
     files = answer_files(answers_path)
-    check = functools.partial(check_file, no_vote=tuple(no_vote))
-    summaries = gather(client, client.map(check, files, pure=False), worker_timeout)
-    _check_one_file_per_tweet(client, summaries, worker_timeout)
-    workers = _label_workers(summaries, workers, min_answers, answers_path)
-    # Each file's votes are built once and kept on the workers for both passes (a worker lost
-    # before the end has its share rebuilt from the files).
-    votes = dask_votes(client, files, workers)
-    counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
-    model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
-    model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
-    marker = {
-        "answers": sum(s.answers for s in summaries),
-        "tweets": n_tweets,
-        "files": len(files),
-        "workers": len(workers),
-    }
-    _write_labels(client, votes, labels_path, model, marker, overwrite, worker_timeout)
+    before = fingerprints(files)
+    partial = _partial_folder(labels_path)
+    try:
+        # One read of each file: checked, and its votes kept on the workers for both passes
+        # (a worker lost before the end has its share rebuilt from the file).
+        parts = dask_votes(client, files, no_vote)
+        summaries = gather(client, client.map(_summary, parts, pure=False), worker_timeout)
+        _check_one_file_per_tweet(client, parts, summaries, worker_timeout)
+        workers = _label_workers(summaries, workers, min_answers, answers_path)
+        # The votes of the LFs, built once from the parts and kept for both passes.
+        votes = lf_votes(client, parts, workers)
+        del parts  # the votes replace them on the workers (and rebuild them if lost)
+        counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
+        model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
+        with _FIT_LOCK:
+            model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
+        marker = {
+            "answers": sum(s.answers for s in summaries),
+            "tweets": n_tweets,
+            "files": len(files),
+            "workers": len(workers),
+        }
+        _write_labels(client, votes, partial, model, marker, worker_timeout)
+        check_unchanged(before)
+        _publish(partial, labels_path, overwrite)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     return model
+
+
+def _checked_output(
+    answers_path: str | os.PathLike, labels_path: str | os.PathLike, overwrite: bool
+) -> Path:
+    """`labels_path`, once it is found to be a new folder's path apart from the answers.
+
+    Raises `ValueError` for ``.``, ``..``, the current folder or one holding it, or a path that
+    equals, holds or lies in `answers_path`; `FileExistsError` if it exists and not `overwrite`;
+    `NotADirectoryError` if its parent is a file.
+    """
+    given = Path(labels_path)
+    if given.name in ("", ".."):  # "." and "a/." have the name ""
+        raise ValueError(f"The labels path {str(given)!r} names no folder of its own.")
+    labels, answers = given.resolve(), Path(answers_path).resolve()
+    if labels == Path.cwd() or labels in Path.cwd().parents:
+        raise ValueError(f"The labels path {given} is the current folder or holds it.")
+    if labels == answers or labels in answers.parents or answers in labels.parents:
+        raise ValueError(
+            f"The labels path {given} and the answers path {answers_path} must lie apart: "
+            "one equals or holds the other, and writing the labels would destroy answers."
+        )
+    _refuse_existing(given, overwrite)
+    for parent in given.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"The labels path {given} lies in {parent}, a file.")
+            break
+    return given
+
+
+def _checked_arguments(
+    no_vote: Collection[int],
+    workers: Sequence[int] | None,
+    min_answers: int,
+    worker_timeout: float,
+) -> tuple[tuple[int, ...], list[int] | None]:
+    """`no_vote` and `workers` as integers, once found valid; else `ValueError`."""
+    no_vote = tuple(_integers(no_vote, "no_vote", "answer code"))
+    classes = sorted(set(no_vote) & set(VOTE_ANSWERS))
+    if classes:
+        raise ValueError(
+            f"no_vote holds {classes}, answer codes that are a class {list(VOTE_ANSWERS)}: "
+            "an answer of a class always votes for it."
+        )
+    if workers is not None:
+        workers = _integers(workers, "workers", "worker id")
+        twice = sorted(pd.Series(workers)[pd.Series(workers).duplicated()].unique().tolist())
+        if twice:
+            raise ValueError(f"workers lists worker {twice[0]} more than once.")
+    if not _is_integer(min_answers) or min_answers < 0:
+        raise ValueError(f"min_answers must be a whole number of answers, not {min_answers!r}.")
+    if not isinstance(worker_timeout, numbers.Real) or not worker_timeout > 0:
+        raise ValueError(f"worker_timeout must be a positive number of s, not {worker_timeout!r}.")
+    return no_vote, workers
+
+
+def _integers(values: Collection, name: str, what: str) -> list[int]:
+    """`values` as ints; `ValueError` naming `name` for one that is no integer."""
+    bad = [v for v in values if not _is_integer(v)]
+    if bad:
+        raise ValueError(f"{name} holds {bad[0]!r}, which is no integer {what}.")
+    return [int(v) for v in values]
+
+
+def _is_integer(value: Any) -> bool:
+    """Whether `value` is an integer (Python's or NumPy's), not a bool."""
+    return isinstance(value, numbers.Integral | np.integer) and not isinstance(value, bool)
+
+
+def _check_fit_options(model_class: type, fit_options: dict[str, Any]) -> None:
+    """Raise `ValueError` for an option that `fit_counts` does not take from the caller."""
+    taken = set(inspect.signature(model_class.fit_counts).parameters)
+    own = {"self", "counts", "n_items", "progress_bar", "kwargs"}
+    from snorkel.labeling.model.label_model import TrainConfig
+
+    allowed = (taken - own) | set(TrainConfig._fields)
+    unknown = sorted(set(fit_options) - allowed)
+    if unknown:
+        raise ValueError(
+            f"fit_and_label does not take the fit option {unknown[0]!r}; "
+            f"it takes {sorted(allowed)}."
+        )
 
 
 def _refuse_existing(labels_path: Path, overwrite: bool) -> None:
@@ -287,8 +236,41 @@ def _refuse_existing(labels_path: Path, overwrite: bool) -> None:
         )
 
 
+def _partial_folder(labels_path: Path) -> Path:
+    """A new temporary sibling of `labels_path` (its parents made), after removing those that
+    runs killed on this host left; `OSError` naming the path if it cannot be made."""
+    host = socket.gethostname()
+    prefix = f".{labels_path.name}.partial-"
+    for stale in labels_path.parent.glob(f"{prefix}*"):
+        owner = stale.name.removeprefix(prefix).rsplit("-", 2)
+        if len(owner) < 3 or (owner[0] == host and not _alive(owner[1])):
+            shutil.rmtree(stale, ignore_errors=True)
+    name = f".{labels_path.name}.partial-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    partial = labels_path.with_name(name)
+    try:
+        partial.mkdir(parents=True)
+        (partial / ".writable").touch()
+        (partial / ".writable").unlink()
+    except OSError as error:
+        raise OSError(
+            error.errno, f"Cannot write the labels beside {labels_path}: {error.strerror}"
+        ) from error
+    return partial
+
+
+def _alive(pid: str) -> bool:
+    """Whether a process of id `pid` runs on this host."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _check_one_file_per_tweet(
-    client: Client, summaries: Sequence[FileSummary], worker_timeout: float
+    client: Client, parts: Sequence[Future], summaries: Sequence[FileSummary], timeout: float
 ) -> None:
     """Raise `AnswersError` if a tweet has answers in two files.
 
@@ -298,10 +280,12 @@ def _check_one_file_per_tweet(
     first = np.array([s.first_tweet for s in summaries])
     last = np.array([s.last_tweet for s in summaries])
     meets = (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
-    suspects = [s.path for s, n in zip(summaries, meets.sum(axis=1), strict=True) if n > 1]
-    if not suspects:
+    suspect = np.flatnonzero(meets.sum(axis=1) > 1)
+    if not len(suspect):
         return
-    ids = gather(client, client.map(_tweet_ids, suspects, pure=False), worker_timeout)
+    suspects = [summaries[i].path for i in suspect]
+    tasks = client.map(_tweet_ids, [parts[i] for i in suspect], pure=False)
+    ids = gather(client, tasks, timeout)
     tweet = pd.Series(np.concatenate(ids))
     owner = np.repeat(np.arange(len(suspects)), [len(i) for i in ids])
     shared = tweet.duplicated(keep=False).to_numpy()
@@ -327,10 +311,10 @@ def _label_workers(
     answers = pd.concat([s.answers_per_worker for s in summaries]).groupby(level=0).sum()
     votes = pd.concat([s.votes_per_worker for s in summaries]).groupby(level=0).sum()
     if workers is None:
-        workers = sorted(int(w) for w in answers.index[answers > min_answers])
+        workers = workers_above(answers, min_answers)
         chosen = f"workers with more than {min_answers} answers"
     else:
-        workers, chosen = [int(w) for w in workers], "workers given"
+        workers, chosen = list(workers), "workers given"
         unknown = sorted(set(workers) - set(answers.index))
         if unknown:
             raise AnswersError(
@@ -346,52 +330,150 @@ def _label_workers(
     return workers
 
 
+@dataclass(frozen=True)
+class FilePart:
+    """One file's check summary and its answers as votes: the distinct `tweets` (row order),
+    the file's `workers` ascending, and its votes (answers of a class, a repeated (tweet,
+    worker) keeping its last answer) as `rows`, `columns` (index in `workers`) and `labels`."""
+
+    summary: FileSummary
+    tweets: np.ndarray
+    workers: np.ndarray
+    rows: np.ndarray
+    columns: np.ndarray
+    labels: np.ndarray
+
+
+def _partition_votes(path: str | os.PathLike, no_vote: Collection[int]) -> FilePart:
+    """Read and check one answers file, and keep its votes; each tweet's answers lie in it."""
+    answers = read_columns(path)
+    summary = summarize(path, answers, no_vote)
+    tweets, workers, codes = (answers[c] for c in COLUMNS)
+    if np.all(tweets[1:] >= tweets[:-1]):  # written in tweet order: no sort needed
+        new = np.r_[True, tweets[1:] != tweets[:-1]] if len(tweets) else tweets.astype(bool)
+        ids, rows = tweets[new], np.cumsum(new) - 1
+    else:
+        ids, rows, _ = dense_codes(tweets)
+    worker_ids, columns, _ = dense_codes(workers)
+    keys = rows * max(len(worker_ids), 1) + columns
+    order = np.argsort(keys, kind="stable")
+    last = np.r_[keys[order][1:] != keys[order][:-1], True]  # a repeat keeps its last answer
+    order = order[last[: len(order)]]
+    order = order[np.isin(codes[order], VOTE_ANSWERS)]
+    return FilePart(
+        summary,
+        ids,
+        worker_ids,
+        rows[order].astype(np.int32),
+        columns[order].astype(np.int32),
+        codes[order].astype(np.int8),
+    )
+
+
+def _summary(part: FilePart) -> FileSummary:
+    """What checking a file found."""
+    return part.summary
+
+
+def _tweet_ids(part: FilePart) -> np.ndarray:
+    """The distinct tweet ids of one file."""
+    return part.tweets
+
+
+def _part_votes(part: FilePart, workers: np.ndarray) -> Votes:
+    """The part's votes by the LFs of `workers` (ascending): a "positive" and a "negative" LF
+    per worker, as `crowd_votes` orders them; votes of other workers are left out."""
+    position = np.searchsorted(workers, part.workers).clip(max=len(workers) - 1)
+    has_lf = (workers[position] == part.workers)[part.columns]
+    labels = part.labels[has_lf].astype(np.int64)
+    block = (labels == CLASSES[1][0]).astype(np.int64)  # CLASSES' order: 1, then 0
+    k = len(CLASSES)
+    columns = (block * len(workers) + position[part.columns[has_lf]]) * k + labels
+    n_lfs = len(CLASSES) * len(workers)
+    onehot = sp.csr_matrix(
+        (np.ones(len(columns)), (part.rows[has_lf], columns)),
+        shape=(len(part.tweets), n_lfs * k),
+    )
+    return Votes(onehot, n_lfs, k)
+
+
+def _lf_votes(part: FilePart, workers: np.ndarray) -> tuple[np.ndarray, Votes]:
+    """The part's tweets and the votes of the LFs of `workers`."""
+    return part.tweets, _part_votes(part, workers)
+
+
+def _partition_counts(partition: tuple[np.ndarray, Votes]) -> Counts:
+    """A file's overlap counts and number of tweets, from its tweets and votes."""
+    tweets, votes = partition
+    return overlap_counts(votes), len(tweets)
+
+
+def _add(*parts: Counts) -> Counts:
+    """Sum of partial counts."""
+    return functools.reduce(operator.add, (c for c, _ in parts)), sum(n for _, n in parts)
+
+
+def _partition_labels(
+    partition: tuple[np.ndarray, Votes], out: str, mu: np.ndarray, p: np.ndarray
+) -> int:
+    """Write the probabilistic labels of a file's tweets (``tweet_id, p_0, ...``) to `out`."""
+    tweets, votes = partition
+    probs = probabilities(votes, mu, p)
+    columns = {"tweet_id": pa.array(tweets)} | {f"p_{y}": probs[:, y] for y in range(len(p))}
+    try:
+        pq.write_table(pa.table(columns), out)
+    except OSError as error:
+        raise OSError(error.errno, f"Cannot write the labels file {out}: {error}") from error
+    return len(tweets)
+
+
 def dask_votes(
-    client: Client, files: Sequence[str | os.PathLike], workers: Sequence[int]
+    client: Client, files: Sequence[str | os.PathLike], no_vote: Collection[int] = NO_VOTE_ANSWERS
 ) -> list[Future]:
-    """Futures of each answers file's ``(tweets, votes)``, built on the cluster and kept there."""
-    return client.map(functools.partial(_partition_votes, workers=list(workers)), files, pure=False)
+    """Futures of each answers file's `FilePart`, read and checked on the cluster, kept there."""
+    votes = functools.partial(_partition_votes, no_vote=tuple(no_vote))
+    return client.map(votes, files, pure=False)
+
+
+def lf_votes(client: Client, parts: Sequence[Future], workers: Sequence[int]) -> list[Future]:
+    """Futures of each file's tweets and the votes of the LFs of `workers`, kept on the cluster;
+    `parts` are futures of `dask_votes`."""
+    votes = functools.partial(_lf_votes, workers=np.asarray(sorted(workers)))
+    return client.map(votes, parts, pure=False)
 
 
 def dask_overlap_counts(
     client: Client, votes: Sequence[Future], fan_in: int = 8, worker_timeout: float = 60.0
 ) -> Counts:
-    """Overlap counts and tweet count of all files' votes, summed in a tree on the cluster.
-
-    `votes` are futures of each file's ``(tweets, votes)``, as `_partition_votes` returns them.
-    """
-    parts = client.map(_partition_counts, votes, pure=False)
-    while len(parts) > 1:
-        groups = [parts[i : i + fan_in] for i in range(0, len(parts), fan_in)]
-        parts = [client.submit(_add, *group, pure=False) for group in groups]
-    return gather(client, parts, worker_timeout)[0]
+    """Overlap counts and tweet count of all files' `votes` (futures of `lf_votes`), summed in
+    a tree on the cluster."""
+    counts = client.map(_partition_counts, votes, pure=False)
+    while len(counts) > 1:
+        groups = [counts[i : i + fan_in] for i in range(0, len(counts), fan_in)]
+        counts = [client.submit(_add, *group, pure=False) for group in groups]
+    return gather(client, counts, worker_timeout)[0]
 
 
 def _write_labels(
     client: Client,
     votes: Sequence[Future],
-    labels_path: Path,
+    partial: Path,
     model: FastLabelModel,
     marker: dict,
-    overwrite: bool,
     worker_timeout: float,
 ) -> None:
-    """Write every file's labels (from its `votes`) into a temporary sibling of `labels_path`,
-    with a ``_SUCCESS`` marker of `marker` and the labelled rows; then move it into place. On
-    failure, remove it."""
-    partial = labels_path.with_name(f".{labels_path.name}.partial-{uuid.uuid4().hex[:8]}")
-    partial.mkdir(parents=True)
+    """Write every file's labels (from its `votes`) into the folder `partial`, with a
+    ``_SUCCESS`` marker of `marker` and the labelled rows."""
+    mu = model.mu.detach().cpu().numpy()
+    label = functools.partial(_partition_labels, mu=mu, p=model.p)
+    outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(votes))]
+    rows = gather(client, client.map(label, votes, outs, pure=False), worker_timeout)
+    marker |= {"labelled": sum(rows)}
+    success = partial / "_SUCCESS"
     try:
-        mu = model.mu.detach().cpu().numpy()
-        label = functools.partial(_partition_labels, mu=mu, p=model.p)
-        outs = [str(partial / f"part-{i:05d}.parquet") for i in range(len(votes))]
-        rows = gather(client, client.map(label, votes, outs, pure=False), worker_timeout)
-        marker |= {"labelled": sum(rows)}
-        (partial / "_SUCCESS").write_text(json.dumps(marker, indent=1) + "\n")
-        _publish(partial, labels_path, overwrite)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        success.write_text(json.dumps(marker, indent=1) + "\n")
+    except OSError as error:
+        raise OSError(error.errno, f"Cannot write {success}: {error.strerror}") from error
 
 
 def _publish(partial: Path, labels_path: Path, overwrite: bool) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+import pyarrow.parquet as pq
 import torch
 from dask.distributed import wait
 from snorkel.labeling import PandasLFApplier
@@ -29,9 +30,11 @@ from crowdsourcing.votes import (
     crowd_votes,
     frequent_workers,
     overlap_counts,
+    workers_above,
 )
+from scaling.answers import answer_files, read_answers, write_answers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import answer_files, fit_and_label, write_answers
+from scaling.dask_label_model import fit_and_label
 from scaling.dask_lfs import apply_with_dask
 from scaling.end_model import (
     accuracy_on_partitions,
@@ -202,7 +205,9 @@ def dask_route(
 
     The answers are written file by file before the clock starts. Time and peak memory include
     starting the local cluster and count all its processes (`rss_before_mib`: what this process
-    held before). The model is then fitted again in this process from the same files, read one at
+    held before). A pass on a cluster of its own that only reads every answer once, start-up
+    included, is timed first (`read_pass_seconds`; `seconds_over_read_pass` is the route's
+    time over it). The model is then fitted again in this process from the same files, read one at
     a time, and its probabilities compared with the labels written for `checked_files` files
     spread over the job (`max_abs_prob_diff` over `checked_tweets`).
     """
@@ -213,6 +218,7 @@ def dask_route(
             answers, n_tweets, n_workers, answers_per_task, seed, tasks_per_file=TWEETS_PER_FILE
         )
         rss_before = psutil.Process().memory_info().rss / 2**20
+        read_pass = measure(lambda: _read_pass(answers, dask_workers, address), children=True)
         route = measure(
             lambda: _fit_and_label(answers, labels, dask_workers, address), children=True
         )
@@ -229,6 +235,8 @@ def dask_route(
         "checked_tweets": checked,
         "rss_before_mib": rss_before,
         "load_average": load,
+        "read_pass_seconds": read_pass.seconds,
+        "seconds_over_read_pass": route.seconds / read_pass.seconds,
     }
 
 
@@ -237,7 +245,7 @@ def _check_labels(files: list[Path], labels: Path, n_checked: int) -> tuple[int,
     of `n_checked` files spread over them, and the largest difference from their labels."""
     answers_per_worker = pd.concat([_answers(f)["worker_id"].value_counts() for f in files])
     per_worker = answers_per_worker.groupby(level=0).sum()
-    workers = sorted(int(w) for w in per_worker.index[per_worker > 10])
+    workers = workers_above(per_worker)
     counts, n_tweets = 0, 0
     for file in files:
         answers = _answers(file)
@@ -264,7 +272,20 @@ def _check_labels(files: list[Path], labels: Path, n_checked: int) -> tuple[int,
 
 def _answers(file: Path) -> pd.DataFrame:
     """One answers file, indexed by tweet id."""
-    return pd.read_parquet(file).set_index("tweet_id")
+    return read_answers(file).set_index("tweet_id")
+
+
+def _read_pass(answers: Path, dask_workers: int, address: str | None) -> int:
+    """Start (or reach) the cluster and read every answer once, a task per file: the floor
+    that `fit_and_label` is compared with. Returns the number of answers read."""
+    with dask_client(dask_workers, address) as client:
+        tasks = client.map(_read_every_answer, answer_files(answers), pure=False)
+        return sum(client.gather(tasks))
+
+
+def _read_every_answer(path: Path) -> int:
+    """Read one answers file whole; its number of rows."""
+    return pq.read_table(path).num_rows
 
 
 def _fit_and_label(answers: Path, labels: Path, dask_workers: int, address: str | None) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import papermill
 import pytest
+from dask.distributed import Client
 
 from crowdsourcing.data import (
     ANSWERS_FILE,
@@ -24,6 +25,7 @@ from crowdsourcing.data import (
     labelled_tweets,
 )
 from crowdsourcing.splits import run_split
+from scaling.cluster import local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "crowdsourcing" / "crowdsourcing.ipynb"
@@ -104,6 +106,13 @@ def real_data_dir() -> Path:
             pytest.fail(f"CI must provide the real data: {err}")
         pytest.skip(f"the real Weather Sentiment CSVs are not available: {err}")
     return paths[GOLD_FILE].parent
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of a local cluster of two single-threaded worker processes (one per module)."""
+    with local_cluster(n_workers=2) as cluster, Client(cluster) as client:
+        yield client
 
 
 def code_cells(nb) -> list:

@@ -8,37 +8,20 @@ same `AnswersError` with the same one-sentence message.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from dask.distributed import Client, LocalCluster
 
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
-from scaling.cluster import DASHBOARD_ADDRESS
-from scaling.dask_label_model import AnswersError, fit_and_label, write_answers
+from scaling.answers import AnswersError, write_answers
+from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A client of a local cluster of two single-threaded worker processes."""
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            dashboard_address=DASHBOARD_ADDRESS,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +164,30 @@ def test_a_tweet_in_two_files_is_refused(client, crowd, tmp_path):
     with pytest.raises(AnswersError) as error:
         fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     assert_one_sentence_error(error, f"{first} and {second} both hold answers of tweet", "(50 ")
+
+
+def test_a_tweet_shared_at_a_file_boundary_is_refused(client, crowd, tmp_path):
+    answers = written(crowd, tmp_path / "answers")
+    first, second = answers / "part-00000.parquet", answers / "part-00001.parquet"
+    a, b = pd.read_parquet(first), pd.read_parquet(second)
+    moved = (a["tweet_id"] == a["tweet_id"].max()).to_numpy() & (np.arange(len(a)) % 2 == 0)
+    a[~moved].to_parquet(first, index=False)
+    pd.concat([a[moved], b]).to_parquet(second, index=False)
+    assert pd.read_parquet(first)["tweet_id"].max() == pd.read_parquet(second)["tweet_id"].min()
+    with pytest.raises(AnswersError) as error:
+        fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
+    assert_one_sentence_error(error, f"{first} and {second} both hold answers of tweet", "(1 ")
+    assert not (tmp_path / "labels").exists()
+
+
+def test_a_repeated_answer_counts_once_and_the_last_one_counts(client, crowd, tmp_path):
+    first = crowd.iloc[::5]  # a fifth of the answers given twice: first an opposite answer
+    repeated = pd.concat([first.assign(answer=1 - first["answer"].clip(0, 1)), crowd])
+    repeated = repeated.sort_index(kind="stable")
+    fit_and_label(written(repeated, tmp_path / "answers"), tmp_path / "labels", client, **OPTIONS)
+    expected = one_process(repeated, frequent_workers(repeated))
+    np.testing.assert_allclose(read_labels(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(expected, one_process(crowd, frequent_workers(repeated)), atol=1e-12)
 
 
 def test_files_of_interleaved_tweet_ids_are_accepted(client, crowd, tmp_path):

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
-from dask.distributed import LocalCluster
 
 from crowdsourcing.label_model import FastLabelModel
-from crowdsourcing.votes import crowd_votes, frequent_workers, overlap_counts
-from scaling.cluster import DASHBOARD_ADDRESS, dask_client
-from scaling.dask_label_model import (
-    answer_files,
-    dask_overlap_counts,
-    dask_votes,
-    fit_and_label,
-    write_answers,
+from crowdsourcing.votes import (
+    crowd_votes,
+    frequent_workers,
+    overlap_counts,
+    probabilities,
+    votes_from_table,
 )
+from scaling.answers import answer_files, write_answers
+from scaling.cluster import dask_client
+from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label, lf_votes
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}
@@ -35,15 +33,9 @@ def job(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def scheduler(client):
     """The address of a local cluster, used as a user's own scheduler would be."""
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        dashboard_address=DASHBOARD_ADDRESS,
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
+    return client.scheduler.address
 
 
 def test_files_hold_whole_tweets(job):
@@ -61,8 +53,8 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
         files = answer_files(folder / "answers")
-        partitions = dask_votes(client, files, workers)
-        counts, n = dask_overlap_counts(client, partitions, fan_in=2)
+        votes_kept = lf_votes(client, dask_votes(client, files), workers)
+        counts, n = dask_overlap_counts(client, votes_kept, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
     np.testing.assert_array_equal(counts.toarray(), overlap_counts(votes).toarray())
@@ -71,3 +63,14 @@ def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     np.testing.assert_array_equal(model.mu.detach().numpy(), single.mu.detach().numpy())
     labels = pd.read_parquet(tmp_path / "labels").set_index("tweet_id").loc[tweets.index]
     np.testing.assert_allclose(labels[["p_0", "p_1"]], single.predict_proba(votes), atol=1e-12)
+
+
+def test_probabilities_stay_finite_on_wide_score_spreads():
+    n_lfs = 40
+    votes = votes_from_table(
+        np.zeros(n_lfs, int), np.arange(n_lfs), np.zeros(n_lfs, int), 1, n_lfs, 2
+    )
+    mu = np.tile(np.array([[0.9, 1e-30], [1e-30, 0.9]], np.float32), (n_lfs, 1))
+    probs = probabilities(votes, mu, np.array([0.5, 0.5]))
+    assert np.isfinite(probs).all()
+    np.testing.assert_allclose(probs, [[1.0, 0.0]], atol=1e-12)

@@ -16,8 +16,9 @@ from snorkel.labeling import PandasLFApplier
 from conftest import SCALING_TUTORIAL, assert_tidy, code_cells, execute, visible_text
 from crowdsourcing.embeddings import embed_texts
 from crowdsourcing.votes import crowd_label_matrix, frequent_workers
+from scaling.answers import write_answers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import fit_and_label, write_answers
+from scaling.dask_label_model import fit_and_label
 from scaling.dask_lfs import apply_with_dask
 from scaling.end_model import (
     Partition,
