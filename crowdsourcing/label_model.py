@@ -10,7 +10,6 @@ of `votes.overlap_counts` alone, so they may come from a reduction over many par
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import numpy as np
@@ -55,9 +54,6 @@ class FastLabelModel(LabelModel):
     ) -> None:
         """Fit from overlap counts (onehotᵀ·onehot, d x d) of `n_items` items, as LabelModel.fit."""
         self._set_train_config(kwargs)
-        random.seed(self.train_config.seed)
-        np.random.seed(self.train_config.seed)
-        torch.manual_seed(self.train_config.seed)
         self._set_logger()
         self.n, self.d = n_items, counts.shape[0]
         self.m, self.t = self.d // self.cardinality, 1
@@ -152,7 +148,10 @@ class FastLabelModel(LabelModel):
         p = torch.tensor([float(self.p[y]) for y in rows % self.cardinality], dtype=torch.float64)
         self.mu_init = torch.zeros(self.d, self.cardinality)
         self.mu_init[rows, rows % self.cardinality] = torch.clamp(per_class / p, 0, 1).float()
-        self.mu = nn.Parameter(self.mu_init.clone() * np.random.random()).float()
+        # Snorkel seeds NumPy's global generator and draws once from it; the same first draw of
+        # a generator of this fit's own leaves global state alone, so fits in threads are safe.
+        scale = np.random.RandomState(self.train_config.seed).random()
+        self.mu = nn.Parameter(self.mu_init.clone() * scale).float()
         self._build_mask()
 
     def _build_mask(self) -> None:

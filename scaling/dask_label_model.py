@@ -23,7 +23,6 @@ import operator
 import os
 import shutil
 import socket
-import threading
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -79,8 +78,6 @@ __all__ = [
 Counts = tuple[sp.csr_matrix, int]
 #: Fewest workers whose LFs vote that the label model is fitted on (Snorkel needs 3 LFs).
 MIN_VOTING_WORKERS = 3
-#: The fit seeds process-wide generators (Snorkel's way): one fit at a time per process.
-_FIT_LOCK = threading.Lock()
 
 
 def fit_and_label(
@@ -128,8 +125,7 @@ def fit_and_label(
         del parts  # the votes replace them on the workers (and rebuild them if lost)
         counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
         model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
-        with _FIT_LOCK:
-            model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
+        model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
         marker = {
             "answers": sum(s.answers for s in summaries),
             "tweets": n_tweets,

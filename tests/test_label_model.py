@@ -232,3 +232,12 @@ def test_the_direct_gradient_is_autograds_of_the_loss(seed):
     loss, grad = model._loss_and_grad(model._loss_state(), l2=0.3)
     np.testing.assert_allclose(float(loss), expected.item(), rtol=1e-10)
     np.testing.assert_allclose(grad.numpy(), model.mu.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_a_fit_leaves_the_global_generators_alone():
+    """Its one random draw comes from a generator of its own, so fits in threads cannot meet."""
+    L = np.random.default_rng(0).integers(-1, 2, size=(200, 6))
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()
+    FastLabelModel(cardinality=2, verbose=False).fit(L, n_epochs=5, seed=123, progress_bar=False)
+    assert (np.random.get_state()[1] == before).all()
