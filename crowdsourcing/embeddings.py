@@ -116,19 +116,19 @@ def embed_texts(
     The forward passes use `threads` torch threads (default: every core), whatever torch's thread
     count is outside this call; a Dask worker, one of one per core, passes 1.
     """
-    # Batches of similar length need little padding; rows are put back in input order.
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    # Texts are tokenized once, then batched by token count, so that a batch needs little
+    # padding (sorting by characters left a third of the tokens as padding on real tweets);
+    # rows are put back in input order.
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    if not len(texts):
+        return out
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
     with torch.no_grad(), _torch_threads(threads or os.cpu_count() or 1):
         for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
-            batch = tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
+            features = {name: [values[i] for i in rows] for name, values in encoded.items()}
+            batch = tokenizer.pad(features, return_tensors="pt")
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()

@@ -72,3 +72,22 @@ def test_a_hub_model_out_of_reach_fails_at_once_in_one_sentence(monkeypatch, off
         f"The embedding model '{name}' is not in the local Hugging Face cache and {why}:"
     )
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_batches_group_texts_of_similar_token_count(encoder):
+    """Batched by tokens, not characters: a short text can be many tokens, a long one few."""
+    tokenizer, model = encoder
+    # characters 10, 11, 15, 24; tokens 9, 4, 6, 7
+    texts = ["grrrrr!!!!", "snowy today", "the the the the", "rain rain rain rain rain"]
+    shapes = []
+
+    def recorded(**batch):
+        shapes.append(batch["input_ids"].shape)
+        return model(**batch)
+
+    recorded.config = model.config
+    vectors = embed_texts(texts, tokenizer, recorded, batch_size=2)
+    lengths = sorted(len(ids) for ids in tokenizer(texts)["input_ids"])
+    assert sum(rows * width for rows, width in shapes) == 2 * lengths[1] + 2 * lengths[3]
+    one_by_one = embed_texts(texts, tokenizer, model, batch_size=1)
+    np.testing.assert_allclose(vectors, one_by_one, atol=1e-5)
