@@ -27,6 +27,8 @@ import argparse
 import json
 from pathlib import Path
 
+import scaling_steps
+
 from crowdsourcing.data import DataError, load_sources
 from scaling import steps
 from scaling.synthetic_crowd import synthetic_crowd
@@ -36,13 +38,13 @@ def run(args: argparse.Namespace) -> dict:
     """The chosen steps; returns the parameters, one record per step and the derived figures."""
     result: dict = {"parameters": vars(args)}
     if args.steps == "end_model":
-        result["end_model"] = steps.end_model_route(
+        result["end_model"] = scaling_steps.end_model_route(
             args.tasks, args.workers, args.answers_per_task, args.dask_workers,
             args.scheduler, args.seed, real_texts=real_texts(),
         )  # fmt: skip
     elif args.steps != "none":
         tweets, crowd = synthetic_crowd(args.tasks, args.workers, args.answers_per_task, args.seed)
-        vectorized, L, workers = steps.vectorized(crowd, tweets)
+        vectorized, L, workers = scaling_steps.vectorized(crowd, tweets)
         result["parameters"] |= {"answers": len(crowd), "lfs": L.shape[1]}
         records = [vectorized]
         if args.steps == "all":
@@ -71,9 +73,9 @@ def dask_route_and_baseline(args: argparse.Namespace) -> dict:
     the baseline's figures and the ratio of times go into the record as `baseline`."""
     options = (args.workers, args.answers_per_task, args.dask_workers, args.scheduler, args.seed)
     if not args.dask_baseline:
-        return steps.dask_route(args.dask_answers, *options)
-    baseline = steps.dask_route(args.dask_answers // 10, *options)
-    record = steps.dask_route(args.dask_answers, *options)
+        return scaling_steps.dask_route(args.dask_answers, *options)
+    baseline = scaling_steps.dask_route(args.dask_answers // 10, *options)
+    record = scaling_steps.dask_route(args.dask_answers, *options)
     record["baseline"] = {
         k: baseline[k] for k in ("answers", "seconds", "peak_mib", "load_average")
     }
@@ -85,8 +87,8 @@ def lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result: dict)
     """Steps 2 and 3; adds their speed-ups to `result`."""
     per_worker = steps.lf_route(crowd, tweets, workers, L, args.lf_route_sample)
     text_sample = tweets.iloc[: args.text_sample]
-    pandas_record, L_text = steps.text_lfs_pandas(text_sample)
-    dask_record = steps.text_lfs_dask(text_sample, args.dask_workers, L_text)
+    pandas_record, L_text = scaling_steps.text_lfs_pandas(text_sample)
+    dask_record = scaling_steps.text_lfs_dask(text_sample, args.dask_workers, L_text)
     result["vectorized_speedup"] = per_worker["seconds"] / vectorized["seconds"]
     result["dask_speedup"] = pandas_record["seconds"] / dask_record["seconds"]
     return [per_worker, pandas_record, dask_record]
