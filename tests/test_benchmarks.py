@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scaling_steps import end_model_route  # noqa: E402
 
 
+@pytest.mark.slow
 def test_end_model_route_reports_every_step():
     """The benchmark's `end_model` entry, at a small size."""
     result = end_model_route(n_tweets=300, n_workers=40, answers_per_task=10, epochs=3)
