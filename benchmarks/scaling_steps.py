@@ -50,6 +50,9 @@ TWEETS_PER_FILE = 100_000
 END_MODEL_TWEETS_PER_FILE = 5_000
 
 
+#: Real tweets per Parquet file when their embedding is timed: 8 files for 2,000 tweets, so
+#: 4 per worker on 2 workers.
+REAL_TWEETS_PER_FILE = 250
 #: Seconds between memory samples in the end-model route: its steps last seconds to minutes, and
 #: listing every process of the cluster each 10 ms took as much CPU as a worker on 2 cores.
 SLOW_SAMPLING = 0.2
@@ -203,8 +206,9 @@ def end_model_route(
     files is not timed; `seconds` is the steps' sum, `peak_mib` the peak over all processes
     above what this process held before. Accuracies are on the held-out tweets, against the
     synthetic truth.
-    With `real_texts`, their embedding throughput is measured too (`real_texts` in the result),
-    since the synthetic tweets are shorter than real ones.
+    With `real_texts` (the real tweets, longer than the synthetic ones), the route's embedding
+    throughput on them is compared with one process on one thread's, on the same cluster
+    (`embedding_comparison`; its figures at the top of the result).
     """
     tweets, crowd = synthetic_crowd(n_tweets, n_workers, answers_per_task, seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -217,19 +221,18 @@ def end_model_route(
             children=True,
             interval=SLOW_SAMPLING,
         )
-    records, cores, accuracies = whole.result
+    records, cores, accuracies, comparison = whole.result
     texts = tweets.tweet_text.dropna().tolist()
-    if real_texts:
-        accuracies["real_texts"]["mean_tokens"] = mean_tokens(real_texts)
     embed = next(r for r in records if r["step"] == "embeddings")
     return {
         "tweets": n_tweets,
         "answers_per_task": answers_per_task,
         "dask_workers": dask_workers,
         "cores": cores,
-        "embed_tweets_per_s": embed["tweets_per_second"],
-        "embed_tweets_per_s_per_core": embed["tweets_per_second"] / cores,
-        "mean_tokens": mean_tokens(texts[:2_000]),
+        **comparison,
+        "synthetic_embed_tweets_per_s": embed["tweets_per_second"],
+        "synthetic_embed_tweets_per_s_per_core": embed["tweets_per_second"] / cores,
+        "synthetic_mean_tokens": mean_tokens(texts[:2_000]),
         "seconds": sum(r["seconds"] for r in records),  # the steps, back to back
         "peak_mib": whole.peak_mib,
         **accuracies,
@@ -244,8 +247,9 @@ def _end_model_steps(
     seed: int,
     epochs: int,
     real_texts: list[str] | None,
-) -> tuple[list[dict], int, dict]:
-    """The measured steps of `end_model_route`, on one cluster."""
+) -> tuple[list[dict], int, dict, dict]:
+    """The measured steps of `end_model_route`, on one cluster, and `embedding_comparison`'s
+    figures on `real_texts` (none without them)."""
     n = len(pd.read_parquet(paths["tweets"], columns=["tweet_id"]))
     records = []
 
@@ -277,26 +281,56 @@ def _end_model_steps(
             "accuracy": accuracy,
             "label_model_accuracy": accuracy_on_partitions(None, parts, client),
         }
-        if real_texts:
-            real = measure(lambda: embed_on_workers(real_texts, client))
-            rate = len(real_texts) / real.seconds
-            result["real_texts"] = {
-                "tweets": len(real_texts),
-                "embed_tweets_per_s": rate,
-                "embed_tweets_per_s_per_core": rate / cores,
-            }
-    return records, cores, result
+        comparison = embedding_comparison(real_texts, client, cores) if real_texts else {}
+    return records, cores, result, comparison
 
 
-def embed_on_workers(texts: list[str], client, chunk: int = 250) -> None:
-    """Embed `texts` in chunks on the workers (for timing only: the embeddings are dropped)."""
-    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
-    client.gather(client.map(_embed_chunk, chunks, pure=False))
+def embedding_comparison(texts: list[str], client, cores: int, repeats: int = 2) -> dict:
+    """Tweets per second per core embedding `texts` on the workers, as the route does (Parquet
+    files of `REAL_TWEETS_PER_FILE` tweets joined with labels by `embed_partitions`), and in
+    this process on one thread (`embed_texts(..., threads=1)`), alternately `repeats` times;
+    the medians, their ratio (`embed_ratio`) and the load average at the end.
+    """
+    tokenizer, model = cached_encoder()
+    embed_texts(texts[:64], tokenizer, model, threads=1)  # torch's first-call set-up, untimed
+    route, single = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        tweets, labels = _real_job(texts, Path(folder))
+        for _ in range(repeats):
+            single.append(_seconds(lambda: embed_texts(texts, tokenizer, model, threads=1)))
+            route.append(_seconds(lambda: _computed(embed_partitions(tweets, labels, client))))
+    per_core = len(texts) / float(np.median(route)) / cores
+    one_thread = len(texts) / float(np.median(single))
+    return {
+        "embed_tweets_per_s_per_core": per_core,
+        "single_process_tweets_per_s": one_thread,
+        "embed_ratio": per_core / one_thread,
+        "real_tweets": len(texts),
+        "real_mean_tokens": mean_tokens(texts),
+        "embed_seconds": {"route": route, "single_process": single},
+        "embed_load_average": os.getloadavg(),
+    }
 
 
-def _embed_chunk(texts: list[str]) -> int:
-    """Embed `texts` with the worker's cached encoder; only their number comes back."""
-    return len(embed_texts(texts, *cached_encoder(), threads=1))
+def _real_job(texts: list[str], folder: Path) -> tuple[Path, Path]:
+    """`texts` as the route's tweets and labels files (ids 0, 1, ...; every p_1 one half)."""
+    ids = pd.RangeIndex(len(texts), name="tweet_id")
+    write_tweets(
+        pd.DataFrame({"tweet_text": texts}, index=ids), folder / "tweets", REAL_TWEETS_PER_FILE
+    )
+    labels = pd.DataFrame({"tweet_id": ids, "p_0": 0.5, "p_1": 0.5})
+    (folder / "labels").mkdir()
+    for part, start in enumerate(range(0, len(texts), REAL_TWEETS_PER_FILE)):
+        rows = labels.iloc[start : start + REAL_TWEETS_PER_FILE]
+        rows.to_parquet(folder / "labels" / f"part-{part:05d}.parquet", index=False)
+    return folder / "tweets", folder / "labels"
+
+
+def _seconds(run) -> float:
+    """Wall-clock seconds of `run()`, with no sampling thread beside it."""
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 def mean_tokens(texts: list[str]) -> float:
