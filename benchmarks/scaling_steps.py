@@ -285,7 +285,7 @@ def _end_model_steps(
     return records, cores, result, comparison
 
 
-def embedding_comparison(texts: list[str], client, cores: int, repeats: int = 2) -> dict:
+def embedding_comparison(texts: list[str], client, cores: int, repeats: int = 3) -> dict:
     """Tweets per second per core embedding `texts` on the workers, as the route does (Parquet
     files of `REAL_TWEETS_PER_FILE` tweets joined with labels by `embed_partitions`), and in
     this process on one thread (`embed_texts(..., threads=1)`), alternately `repeats` times;
