@@ -110,7 +110,7 @@ def write_tweets(tweets: pd.DataFrame, folder: str | os.PathLike, tweets_per_fil
         raise ValueError(f"tweets_per_file must be a positive integer, not {tweets_per_file!r}")
     if tweets_per_file < 1:
         raise ValueError(f"tweets_per_file must be a positive integer, not {tweets_per_file}")
-    _refuse_repeated_ids(tweets.index, "the tweets to write")
+    _refuse_repeated_ids(tweets.index, "The tweets to write")
     columns = [c for c in ("tweet_text", "sentiment") if c in tweets]
     table = tweets[columns].sort_index().rename_axis("tweet_id").reset_index()
     Path(folder).mkdir(parents=True, exist_ok=True)
