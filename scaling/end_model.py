@@ -157,13 +157,17 @@ def embed_partitions(
         warnings.filterwarnings("ignore", "The inplace keyword", DeprecationWarning)
         tweets = dd.read_parquet(str(tweets_path), index="tweet_id", calculate_divisions=True)
         labels = dd.read_parquet(str(labels_path), index="tweet_id", calculate_divisions=True)
-    for frame, path in ((tweets, tweets_path), (labels, labels_path)):
-        counts = frame.index.to_series().value_counts()
-        _raise_for_repeats(
-            client.compute(counts[counts > 1]).result().index, f"The files in {path}"
-        )
+    repeated = client.gather(client.compute([_repeated_ids(tweets), _repeated_ids(labels)]))
+    for ids, path in zip(repeated, (tweets_path, labels_path), strict=True):
+        _raise_for_repeats(ids.index, f"The files in {path}")
     rows = tweets.join(labels[["p_1"]], how="inner")
     return client.compute([_embed(part) for part in rows.to_delayed()])
+
+
+def _repeated_ids(frame: dd.DataFrame) -> dd.Series:
+    """How often each tweet id of `frame`'s index that occurs more than once occurs."""
+    counts = frame.index.to_series().value_counts()
+    return counts[counts > 1]
 
 
 def _embed(part: Delayed) -> Delayed:
