@@ -19,8 +19,10 @@ Steps (seconds and peak memory each, printed as a table, optionally written as J
 `--steps end_model` runs the whole job on Dask instead (`end_model` in the JSON): Parquet answers
 to labels, MiniLM embeddings per partition on the workers, a classifier trained partition by
 partition on the probabilistic labels, its accuracy on held-out tweets against the synthetic
-truth; each step's seconds and peak memory over all processes, and the embedding throughput,
-also on the real tweets' texts (longer than the synthetic ones) when the data are available.
+truth; each step's seconds and peak memory over all processes. With the Weather Sentiment data,
+the real tweets (longer than the synthetic ones) are then embedded on the workers and in this
+process on one thread, alternately: `embed_tweets_per_s_per_core`, `single_process_tweets_per_s`
+and their ratio `embed_ratio`, in `end_model` and at the top of the JSON.
 """
 
 from __future__ import annotations
@@ -29,22 +31,28 @@ import argparse
 import json
 from pathlib import Path
 
+import scaling_steps
+
 from crowdsourcing.data import DataError, load_sources
 from scaling import steps
 from scaling.synthetic_crowd import synthetic_crowd
+
+#: The end-model route's embedding figures on the real tweets, also at the top of the JSON.
+EMBED_KEYS = ("embed_tweets_per_s_per_core", "single_process_tweets_per_s", "embed_ratio")
 
 
 def run(args: argparse.Namespace) -> dict:
     """The chosen steps; returns the parameters, one record per step and the derived figures."""
     result: dict = {"parameters": vars(args)}
     if args.steps == "end_model":
-        result["end_model"] = steps.end_model_route(
+        result["end_model"] = scaling_steps.end_model_route(
             args.tasks, args.workers, args.answers_per_task, args.dask_workers,
             args.scheduler, args.seed, real_texts=real_texts(),
         )  # fmt: skip
+        result |= {k: result["end_model"][k] for k in EMBED_KEYS if k in result["end_model"]}
     elif args.steps != "none":
         tweets, crowd = synthetic_crowd(args.tasks, args.workers, args.answers_per_task, args.seed)
-        vectorized, L, workers = steps.vectorized(crowd, tweets)
+        vectorized, L, workers = scaling_steps.vectorized(crowd, tweets)
         result["parameters"] |= {"answers": len(crowd), "lfs": L.shape[1]}
         records = [vectorized]
         if args.steps == "all":
@@ -73,9 +81,9 @@ def dask_route_and_baseline(args: argparse.Namespace) -> dict:
     the baseline's figures and the ratio of times go into the record as `baseline`."""
     options = (args.workers, args.answers_per_task, args.dask_workers, args.scheduler, args.seed)
     if not args.dask_baseline:
-        return steps.dask_route(args.dask_answers, *options)
-    baseline = steps.dask_route(args.dask_answers // 10, *options)
-    record = steps.dask_route(args.dask_answers, *options)
+        return scaling_steps.dask_route(args.dask_answers, *options)
+    baseline = scaling_steps.dask_route(args.dask_answers // 10, *options)
+    record = scaling_steps.dask_route(args.dask_answers, *options)
     record["baseline"] = {
         k: baseline[k] for k in ("answers", "seconds", "peak_mib", "load_average")
     }
@@ -87,8 +95,8 @@ def lf_and_text_steps(args, crowd, tweets, workers, vectorized, L, result: dict)
     """Steps 2 and 3; adds their speed-ups to `result`."""
     per_worker = steps.lf_route(crowd, tweets, workers, L, args.lf_route_sample)
     text_sample = tweets.iloc[: args.text_sample]
-    pandas_record, L_text = steps.text_lfs_pandas(text_sample)
-    dask_record = steps.text_lfs_dask(text_sample, args.dask_workers, L_text)
+    pandas_record, L_text = scaling_steps.text_lfs_pandas(text_sample)
+    dask_record = scaling_steps.text_lfs_dask(text_sample, args.dask_workers, L_text)
     result["vectorized_speedup"] = per_worker["seconds"] / vectorized["seconds"]
     result["dask_speedup"] = pandas_record["seconds"] / dask_record["seconds"]
     return [per_worker, pandas_record, dask_record]
@@ -141,14 +149,16 @@ def print_end_model(e: dict) -> None:
         print(f"{r['step']:<40}{r['seconds']:>10.2f}{r['peak_mib']:>10.0f}")
     print(
         f"{e['tweets']:,} tweets in {e['seconds']:.1f} s, peak {e['peak_mib']:,.0f} MiB over all"
-        f" processes; embeddings {e['embed_tweets_per_s']:,.0f} tweets/s on {e['cores']} cores"
-        f" ({e['embed_tweets_per_s_per_core']:,.0f} per core, {e['mean_tokens']:.1f} tokens each)"
+        f" processes; embeddings {e['synthetic_embed_tweets_per_s']:,.0f} tweets/s on"
+        f" {e['cores']} cores ({e['synthetic_embed_tweets_per_s_per_core']:,.0f} per core,"
+        f" {e['synthetic_mean_tokens']:.1f} tokens each)"
     )
-    if "real_texts" in e:
-        r = e["real_texts"]
+    if "embed_ratio" in e:
         print(
-            f"real tweets ({r['mean_tokens']:.1f} tokens each):"
-            f" {r['embed_tweets_per_s_per_core']:,.0f} tweets/s per core"
+            f"real tweets ({e['real_tweets']:,}, {e['real_mean_tokens']:.1f} tokens each):"
+            f" {e['embed_tweets_per_s_per_core']:,.0f} tweets/s per core on the workers,"
+            f" {e['single_process_tweets_per_s']:,.0f} in one process on one thread:"
+            f" {e['embed_ratio']:.2f}x (load average {e['embed_load_average'][0]:.2f})"
         )
     print(
         f"accuracy on held-out tweets: end model {e['accuracy']:.3f},"
@@ -156,7 +166,8 @@ def print_end_model(e: dict) -> None:
     )
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's options (`argv`, else sys.argv's)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000, help="tweets (default 100,000)")
     parser.add_argument("--workers", type=int, default=1_000, help="crowd workers (default 1,000)")
@@ -185,7 +196,11 @@ def main() -> None:
         "--scheduler", help="a Dask scheduler address to use instead of a local one"
     )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     result = run(args)
     print_table(result)
     if args.json:

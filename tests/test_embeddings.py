@@ -72,3 +72,36 @@ def test_a_hub_model_out_of_reach_fails_at_once_in_one_sentence(monkeypatch, off
         f"The embedding model '{name}' is not in the local Hugging Face cache and {why}:"
     )
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_batches_group_texts_of_similar_token_count(encoder):
+    """Batched by tokens, not characters: a short text can be many tokens, a long one few."""
+    tokenizer, model = encoder
+    # characters 10, 11, 15, 24; tokens 9, 4, 6, 7
+    texts = ["grrrrr!!!!", "snowy today", "the the the the", "rain rain rain rain rain"]
+    shapes = []
+
+    def recorded(**batch):
+        shapes.append(batch["input_ids"].shape)
+        return model(**batch)
+
+    recorded.config = model.config
+    vectors = embed_texts(texts, tokenizer, recorded, batch_size=2)
+    lengths = sorted(len(ids) for ids in tokenizer(texts)["input_ids"])
+    assert sum(rows * width for rows, width in shapes) == 2 * lengths[1] + 2 * lengths[3]
+    one_by_one = embed_texts(texts, tokenizer, model, batch_size=1)
+    np.testing.assert_allclose(vectors, one_by_one, atol=1e-5)
+
+
+def test_batches_are_cut_where_length_jumps_and_full_where_it_does_not():
+    assert embeddings.batches(np.full(70, 5), 32)[-2:] == [slice(6, 38), slice(38, 70)]
+    lengths = np.array([5] * 40 + [60] * 10)  # 40 short texts, 10 long
+    cut = embeddings.batches(lengths, 32, overhead=50)
+    assert cut == [slice(0, 8), slice(8, 40), slice(40, 50)]  # none mixes short and long
+    assert embeddings.batches(np.zeros(0, int), 32) == []
+    # Without a per-batch cost, each length is a batch of its own.
+    assert embeddings.batches(np.array([3, 3, 4, 9]), 4, overhead=0) == [
+        slice(0, 2),
+        slice(2, 3),
+        slice(3, 4),
+    ]

@@ -34,7 +34,7 @@ from scaling.end_model import (
 )
 from scaling.measure import Stopwatch, measure
 from scaling.report import applier_comparison, break_even, per_tweet, versus_majority
-from scaling.steps import FIT_OPTIONS, end_model_route
+from scaling.steps import FIT_OPTIONS
 from scaling.synthetic_crowd import synthetic_crowd
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up, worker_lfs
 
@@ -327,17 +327,3 @@ def test_end_model_on_dask_learns_from_the_labels(tmp_path):
     assert sum(sizes) == 400 and len(parts) >= 4
     # A fifth of the texts carry no sentiment word, so about 0.9 is the most the text allows.
     assert 0.75 < accuracy <= label_accuracy
-
-
-@pytest.mark.slow
-def test_end_model_route_reports_every_step():
-    """The benchmark's `end_model` entry, at a small size."""
-    result = end_model_route(n_tweets=300, n_workers=40, answers_per_task=10, epochs=3)
-    assert result["tweets"] == 300 and result["cores"] >= 1
-    for key in ("embed_tweets_per_s", "embed_tweets_per_s_per_core", "seconds", "peak_mib"):
-        assert result[key] > 0, key
-    names = [r["step"] for r in result["steps"]]
-    assert names[0] == "cluster start-up" and "embeddings" in names and len(names) == 6
-    assert result["seconds"] == pytest.approx(sum(r["seconds"] for r in result["steps"]))
-    assert 0.7 < result["accuracy"] <= result["label_model_accuracy"]
-    assert 3 < result["mean_tokens"] < 12
