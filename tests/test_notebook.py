@@ -239,7 +239,7 @@ def test_runs_cleanly_and_truthfully_with_other_parameters(other):
     )
     text = "\n".join(visible_text(c) for c in code_cells(nb))
     assert "mean over 3 splits" in text and "over 20 splits" not in text
-    assert "Split 7:" in text and "First part, split 7:" in text
+    assert "Split 7, " in text and "First part, split 7:" in text
 
 
 def test_too_few_splits_fail_before_the_splits_run():
