@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
+# benchmarks/ is on pytest's pythonpath (pyproject.toml), as the scripts' own folder is for them.
+import label_model_memory
 import pytest
-
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import label_model_memory  # noqa: E402
-import scaling_benchmark  # noqa: E402
-import scaling_steps  # noqa: E402
-from scaling_steps import end_model_route  # noqa: E402
+import scaling_benchmark
+import scaling_steps
+from scaling_steps import end_model_route
 
 
 @pytest.mark.slow
