@@ -97,7 +97,7 @@ print(f"{len(workers)} workers with more than {MIN_ANSWERS} answers: {len(worker
 
 # %% [markdown]
 # Applying LFs gives a label matrix: one row per tweet, one column per LF, -1 where the LF abstains.
-# `LFAnalysis` summarises each column against the dev labels: which labels it emits (`Polarity`), the share of tweets it votes on (`Coverage`), how often it overlaps and conflicts with another LF, and its accuracy where it votes (`Emp. Acc.`).
+# `LFAnalysis` summarises each column (`j` is its index) against the dev labels: which labels it emits (`Polarity`), the share of tweets it votes on (`Coverage`), how often it overlaps and conflicts with another LF, and its accuracy where it votes (`Emp. Acc.`).
 
 # %%
 from snorkel.labeling import LFAnalysis, PandasLFApplier
@@ -348,13 +348,14 @@ checked_acc = {}
 for name, model, split in [("first", baseline, first), ("stronger", stronger, reference)]:
     right = model.predict(split.L_dev[1::2]) == y_checked
     checked_acc[name] = right.mean()
+    crowd, alone = right[answered], right[~answered]
     print(f"LabelModel with the {name} LFs, on the checked half: {right.mean():.2f}")
     print(
-        f"  right on {right[answered].sum()} of {answered.sum()} tweets with crowd answers, {right[~answered].sum()} of {(~answered).sum()} without"
+        f"  right: {crowd.sum()}/{len(crowd)} with crowd answers, {alone.sum()}/{len(alone)} without"
     )
 
 # %% [markdown]
-# Where crowd answers exist, the crowd mostly decides whatever the text LFs say; the second line of each pair shows where the stronger LFs change anything.
+# Where crowd answers exist, the crowd mostly decides whatever the text LFs say; the "right" line under each shows where the stronger LFs change anything.
 # Try one of your own: add an LF to `stronger_lfs`, look at its `mistakes` on the half we read, and re-run from there.
 # Decide on the read half first and look at the checked half once: every look at it while you change LFs spends it.
 #
@@ -529,6 +530,7 @@ plot_budget_curve(budget, [MAJORITY, DAWID_SKENE, WEAK], fixed, mark=crowd_cover
 # %% [markdown]
 # Read the figure from the left: with few answers bought, the crowd alone labels few training tweets, while the label model adds the text LFs' labels for every other tweet.
 # As the budget grows, the crowd-only labels cover more tweets and their end model reaches the gold line, within noise, which leaves the text LFs less to add.
+# Dawid-Skene can fall below a majority vote when few answers are bought: it learns a confusion matrix per worker, which a handful of answers cannot support.
 # The verdict per budget, and what the label model saves, in this run's figures:
 
 # %%
