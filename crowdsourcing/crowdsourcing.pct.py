@@ -255,9 +255,13 @@ from snorkel.analysis import get_label_buckets
 
 from crowdsourcing.splits import make_split
 
-textblob_L = pd.DataFrame(
-    apply_lfs(textblob_lfs, tweets), tweets.index, [lf.name for lf in textblob_lfs]
-)
+
+def label_table(lfs: list) -> pd.DataFrame:
+    """The votes of `lfs` on every tweet (applied once), by tweet id, one column per LF."""
+    return pd.DataFrame(apply_lfs(lfs, tweets), tweets.index, [lf.name for lf in lfs])
+
+
+textblob_L = label_table(textblob_lfs)
 first = make_split(123, gold, answers, textblob_L, MIN_ANSWERS)  # the reference split, first LFs
 read, y_read = first.dev.iloc[::2], first.dev.sentiment.iloc[::2].to_numpy()
 checked, y_checked = first.dev.iloc[1::2], first.dev.sentiment.iloc[1::2].to_numpy()
@@ -271,7 +275,7 @@ def mistakes(votes: np.ndarray, y: np.ndarray, dev: pd.DataFrame) -> pd.DataFram
 
 
 Table(
-    mistakes(apply_lfs([polarity_negative_2], read)[:, 0], y_read, read),
+    mistakes(textblob_L.polarity_negative_2.loc[read.index].to_numpy(), y_read, read),
     text_columns=["tweet_text"],
 )
 
@@ -325,9 +329,10 @@ stronger_lfs = [
     pattern_lf("cold_negative", NEGATIVE, r"\b(freez\w*|cold|chilly)\b"),
     pattern_lf("swearing_negative", NEGATIVE, r"\b(fuck\w*|shit\w*)\b"),
 ]
+stronger_L = label_table(stronger_lfs)
 on_halves = {}
 for half, dev, y in [("read", read, y_read), ("checked", checked, y_checked)]:
-    lf_summary = LFAnalysis(apply_lfs(stronger_lfs, dev), stronger_lfs).lf_summary(y)
+    lf_summary = LFAnalysis(stronger_L.loc[dev.index].to_numpy(), stronger_lfs).lf_summary(y)
     votes = lf_summary.Correct + lf_summary.Incorrect
     accuracy = lf_summary["Emp. Acc."].where(votes > 0)  # no vote: no accuracy
     on_halves[half] = pd.DataFrame({"votes": votes, "Emp. Acc.": accuracy})
@@ -339,8 +344,7 @@ Table(pd.concat(on_halves, axis=1), caption="Dev tweets of the reference split, 
 # What matters is what the label model does with them: its accuracy on the checked half, with the first LFs only and with the stronger ones added.
 
 # %%
-text_lfs = textblob_lfs + stronger_lfs
-text_L = pd.DataFrame(apply_lfs(text_lfs, tweets), tweets.index, [lf.name for lf in text_lfs])
+text_L = pd.concat([textblob_L, stronger_L], axis=1)
 reference = make_split(123, gold, answers, text_L, MIN_ANSWERS)
 stronger = fit_label_model(reference.L_train)
 answered = (reference.L_dev[1::2, reference.n_text :] != ABSTAIN).any(axis=1)
