@@ -56,24 +56,13 @@ from scaling.answers import (
     fingerprints,
     read_columns,
     summarize,
-    write_answers,
 )
-from scaling.cluster import ClusterError, gather
+from scaling.cluster import gather
 
 if TYPE_CHECKING:
     from crowdsourcing.label_model import FastLabelModel
 
-__all__ = [
-    "NO_VOTE_ANSWERS",
-    "AnswersError",
-    "ClusterError",
-    "answer_files",
-    "dask_overlap_counts",
-    "dask_votes",
-    "fit_and_label",
-    "lf_votes",
-    "write_answers",
-]
+__all__ = ["dask_overlap_counts", "dask_votes", "fit_and_label", "lf_votes"]
 
 Counts = tuple[sp.csr_matrix, int]
 #: Fewest workers whose LFs vote that the label model is fitted on (Snorkel needs 3 LFs).

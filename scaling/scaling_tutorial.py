@@ -242,7 +242,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from scaling.dask_label_model import fit_and_label, write_answers
+from scaling.answers import write_answers
+from scaling.dask_label_model import fit_and_label
 
 job = Path(cluster.enter_context(tempfile.TemporaryDirectory()))  # removed on cluster.close()
 write_answers(crowd_answers, job / "answers", tweets_per_file=2_000)
