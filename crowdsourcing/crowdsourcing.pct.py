@@ -28,7 +28,7 @@
 # As there, crowd answers are kept for half of the training and dev tweets and for none of the test tweets; the last part varies that budget.
 # Dev labels guide every choice; test labels only score models that are already fixed.
 #
-# The next cell holds what you may change (it is tagged `parameters`, so [papermill](https://papermill.readthedocs.io/) can set it too).
+# The next cell holds what you may change (it is tagged `parameters`, so [papermill](https://papermill.readthedocs.io/) can set it too); the cell after it checks the values.
 
 # %% tags=["parameters"]
 split_seed = 123  # shuffles the tweets before splitting; 123 is the reference tutorial's split
@@ -36,6 +36,15 @@ embedding_model = "all-MiniLM-L6-v2"  # or "bert-base-uncased" (needs the Huggin
 label_model_epochs = 100
 n_splits = 20  # random splits (seeds 0 to n_splits - 1) for the budget curve; at least 1
 metrics_path = None  # a file name here makes the notebook write its key figures as JSON
+
+# %%
+from crowdsourcing.parameters import count, output_file, seed, text
+
+# A value the notebook cannot use stops it here, before any work, in a sentence naming it.
+split_seed, n_splits = seed("split_seed", split_seed), count("n_splits", n_splits)
+embedding_model = text("embedding_model", embedding_model)
+label_model_epochs = count("label_model_epochs", label_model_epochs)
+metrics_path = output_file("metrics_path", metrics_path)
 
 # %% [markdown]
 # ## The data
@@ -170,10 +179,12 @@ summary[summary.Coverage > 0].head(4)
 from snorkel.labeling.model import LabelModel
 
 
-def fit_label_model(L: np.ndarray, model_class: type = LabelModel) -> LabelModel:
+def fit_label_model(
+    L: np.ndarray, model_class: type = LabelModel, epochs: int = label_model_epochs
+) -> LabelModel:
     """A two-class label model fitted on the label matrix `L` (no gold labels involved)."""
     model = model_class(cardinality=2, verbose=False)
-    model.fit(L, n_epochs=label_model_epochs, seed=123, l2=0.1, lr=0.01, progress_bar=False)
+    model.fit(L, n_epochs=epochs, seed=123, l2=0.1, lr=0.01, progress_bar=False)
     return model
 
 
@@ -372,24 +383,33 @@ for name, model, split in [("first", baseline, first), ("stronger", stronger, re
 # %%
 from crowdsourcing.display import plot_believed_precision
 
-conditional = stronger.get_conditional_probs()[:, 1:, :]  # P(LF votes c | true class y): [LF, c, y]
-balance = stronger.p  # P(true class y): the class balance the model assumes
-believed = np.einsum("jyy,y->j", conditional, balance) / (conditional.sum(axis=1) @ balance)
+
+def believed_precision(model: LabelModel) -> np.ndarray:
+    """P(the true class is c | the LF votes c), per LF, from the model's learned parameters."""
+    conditional = model.get_conditional_probs()[:, 1:, :]  # P(LF votes c | class y): [LF, c, y]
+    return np.einsum("jyy,y->j", conditional, model.p) / (conditional.sum(axis=1) @ model.p)
+
+
 dev_summary = LFAnalysis(reference.L_dev, lfs=None).lf_summary(reference.dev.sentiment.to_numpy())
 precision = pd.DataFrame(
     {
-        "kind": ["text"] * reference.n_text + ["crowd"] * (len(believed) - reference.n_text),
+        "kind": ["text"] * reference.n_text
+        + ["crowd"] * (len(reference.lf_names) - reference.n_text),
         "dev accuracy": dev_summary["Emp. Acc."].to_numpy(),
         "dev votes": (dev_summary["Correct"] + dev_summary["Incorrect"]).to_numpy(),
-        "believed": believed,
+        "believed": believed_precision(stronger),
     },
     index=reference.lf_names,
+)
+crowd_votes = precision[precision.kind == "crowd"]["dev votes"]
+print(
+    f"Dev votes per crowd LF: median {crowd_votes.median():.0f}, {(crowd_votes <= 2).sum()} of {len(crowd_votes)} with 2 or fewer"
 )
 plot_believed_precision(precision)
 
 # %% [markdown]
 # Points below the dashed line are LFs the model trusts less than dev does; points above, more.
-# Most crowd LFs have three or four dev votes, and with so few a dev accuracy of 1.00 comes easily, so many sit at the right edge, below the line.
+# A crowd LF has few dev votes (the line above gives their median), and with so few a dev accuracy of 1.00 comes easily, so many crowd LFs sit at the right edge, below the line.
 # The figures below say where each kind of LF falls:
 
 # %%
@@ -404,57 +424,181 @@ if len(weak):
     )
 
 # %% [markdown]
-# The model learns from agreement alone: it judges a worker by all of their training votes, where dev sees three or four of them, and each text LF by how it agrees with the crowd and the other LFs on the training tweets.
-# A weak worker rarely decides a tweet: about half of the answered training tweets carry fifteen or more crowd votes, and their majority outweighs any one of them.
+# The model learns from agreement alone: it judges a worker by all of their training votes, where dev sees only a few of them, and each text LF by how it agrees with the crowd and the other LFs on the training tweets.
+# Here every answered tweet carries about twenty answers, so a worker with more than ten of them can be judged, and their majority outweighs any one weak worker.
 #
-# ## What a crowd budget buys: the same end model, from each source's labels
+# ## Every answer counts: when each worker answers only a few tweets
 #
-# Now the question of the tutorial.
-# Everything stays fixed but the training labels: the same logistic regression on the same sentence vectors, trained on each source's labels in turn, on `n_splits` random splits, each scored on its own test tweets less the 50 dev tweets the LFs were written on.
-# And the crowd budget varies: crowd answers are bought for a share of the training tweets (5%, 10%, 25%, the half of the first part, all of them), with 3 answers per tweet, as many paid jobs buy, or all 20.
-# Smaller budgets keep a subset of the larger ones' answers, picked with the split's seed; at the first part's share, all answers, they are exactly that split's crowd answers.
-#
-# - **crowd alone**: a majority vote (`MajorityLabelVoter`) of all answers bought, and [Dawid-Skene](https://doi.org/10.2307/2346806), the classic crowdsourcing model, which learns a confusion matrix per worker (`dawid_skene`, which gives [crowd-kit](https://github.com/Toloka/crowd-kit)'s probabilities in a fraction of its time); both label only the training tweets with an answer;
-# - **text LFs alone** through the label model, which costs no crowd answer;
-# - **crowd and text LFs** through the label model: two LFs for every worker who answered, and the text LFs;
-# - **gold** training labels: what perfect labels would give these features;
-# - and, as a yardstick, `polarity_positive` as a rule, as in the first part.
-#
-# Here every worker who answered gets LFs, whatever their number of answers: the ten-answer rule of the first part would leave the label model without a single crowd answer at the smaller budgets, while majority vote and Dawid-Skene use them all.
-# So the three sources that use the crowd see the same answers.
-# The label model's labels are *soft*: each tweet enters the fit once per class, weighted by that class's probability, so the end model keeps the label model's doubt.
-# Fitted for every budget and split, Snorkel's `LabelModel` would take most of the time, so the splits use `FastLabelModel` (`crowdsourcing/label_model.py`): a subclass with the same model, initialization and optimizer that computes each step from the LFs' overlap counts, and gives the same probabilities (`tests/test_label_model.py` checks it).
+# The first part bought every answer for half of the training tweets.
+# Paid jobs often buy three answers per tweet instead, and then most workers give only one or two answers: too few to judge them by.
+# Here is what that does to the label model of the first part, with an LF pair for every worker who answered, on `split_seed`'s split, with three answers bought for a quarter of its training tweets:
 
 # %%
-from sklearn.dummy import DummyClassifier
-from snorkel.labeling.model import MajorityLabelVoter
-
-from crowdsourcing.dawid_skene import dawid_skene
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_label_matrix
 
-MAJORITY, DAWID_SKENE = "majority vote (crowd)", "Dawid-Skene (crowd)"
-TEXT, WEAK, RULE = (
-    "LabelModel (text LFs)",
-    "LabelModel (crowd + text LFs)",
-    "polarity_positive as a rule",
+split = make_split(split_seed, gold, answers, text_L, MIN_ANSWERS)
+ids, text_train = split.train.index, text_L.loc[split.train.index].to_numpy()
+few = split.bought(0.25, 3)
+answering = frequent_workers(few, min_answers=0)
+per_worker = few.worker_id.value_counts()
+print(
+    f"{len(few)} answers from {len(answering)} workers; {(per_worker <= 2).sum()} of them gave 1 or 2"
 )
+L_workers = np.hstack([text_train, crowd_label_matrix(few, ids, answering)])
+by_worker = fit_label_model(L_workers, FastLabelModel)
+dev_text = LFAnalysis(text_L.loc[split.dev.index].to_numpy(), lfs=None).lf_summary(
+    split.dev.sentiment.to_numpy()
+)
+Table(
+    pd.DataFrame(
+        {
+            "believed": believed_precision(by_worker)[: text_L.shape[1]],
+            "dev accuracy": dev_text["Emp. Acc."].to_numpy(),
+        },
+        index=text_L.columns,
+    ),
+    caption=f"The text LFs, split {split_seed}",
+)
+
+# %% [markdown]
+# The model believes most text LFs more precise than they are on dev: with so few answers per worker, it judges the workers by how often they agree with the text LFs, and the text LFs by how often they agree with each other.
+# And they agree because several of them are near-copies.
+# For each pair, the share of one LF's votes on the training tweets that the other casts too, with the same label:
+
+# %%
+votes = text_L.loc[ids]
+same = {
+    a: {b: ((votes[a] == votes[b]) & (votes[a] != ABSTAIN)).sum() for b in votes} for a in votes
+}
+Table(
+    pd.DataFrame(same).T.div((votes != ABSTAIN).sum(), axis=0),
+    caption="Row LF's training votes cast too by the column LF, same label",
+)
+
+# %% [markdown]
+# `polarity_negative` votes only where `polarity_negative_2` does (its row reads 1.000 there), and `polarity_positive` and `polarity_negative_2` never vote together, while one of them votes on every tweet: TextBlob's thresholds make them so.
+# A label model that takes its LFs to be independent given the class counts such a pair as two witnesses, and overrates both.
+#
+# Two changes follow from this, decided before measuring them on the training tweets and checked on the read half of the reference split's dev tweets:
+#
+# - **Pool the workers by answer slot.** One LF per answer bought: `answer_1` is each tweet's first answer, `answer_2` its second, and so on. Every slot sees a random worker, so each slot LF is an average worker, judged on every tweet that got answers.
+# - **Fold the text LFs into one vote**, the hard label of the label model over the text LFs alone, so their copies count once.
+#
+# The slot LFs abstain together on every tweet without answers, which the model would read as a dependency too; so it is fitted on the answered tweets only, and the others keep the text LFs' own labels.
+# A label model needs three LFs, so with one answer per tweet the seven text LFs stay unfolded.
+# The slot LFs, as LFs, and the same matrix from `answer_slot_matrix`, which the budget part uses for speed:
+
+# %%
+from crowdsourcing.votes import answer_slot_matrix
+
+
+def slot_vote(x, answers: dict, slot: int) -> int:
+    """The tweet's answer in `slot` (0: the first bought) if it is a class; abstain otherwise."""
+    given = answers.get(x.tweet_id, [])
+    return given[slot] if slot < len(given) and given[slot] in (NEGATIVE, POSITIVE) else ABSTAIN
+
+
+def slot_lfs(bought: pd.DataFrame) -> list[LabelingFunction]:
+    """One LF per answer slot of the answers `bought`, in the order they were bought."""
+    by_tweet = bought.groupby(level=0, sort=False).answer.agg(list).to_dict()
+    slots = max(map(len, by_tweet.values()))
+    resources = [{"answers": by_tweet, "slot": k} for k in range(slots)]
+    return [
+        LabelingFunction(f"answer_{k + 1}", slot_vote, resources=r) for k, r in enumerate(resources)
+    ]
+
+
+L_slots = apply_lfs(slot_lfs(few), split.train)
+same_workers = (crowd_label_matrix(crowd_answers, df_train.index, workers) == L_crowd_train).all()
+print(
+    f"Slot LFs: {L_slots.shape[1]}; answer_slot_matrix gives their matrix: {(answer_slot_matrix(few, ids) == L_slots).all()}"
+)
+print(f"crowd_label_matrix gives the first part's worker LFs' matrix: {same_workers}")
+
+# %% [markdown]
+# `crowd_and_text_labels` puts the two changes together: soft labels for every training tweet, from the answers bought and the text LFs' votes.
+
+# %%
+from snorkel.labeling.model import MajorityLabelVoter
+
+from crowdsourcing.budget import hard_labels
+
+
+def crowd_and_text_labels(
+    bought: pd.DataFrame, text: np.ndarray, ids: pd.Index, epochs: int
+) -> pd.DataFrame:
+    """Soft labels: a label model over the text LFs' one vote and the slot LFs on the tweets with
+    answers, fitted there; the label model over the text LFs alone on the others."""
+    text_model = fit_label_model(text, FastLabelModel, epochs)
+    probs = text_model.predict_proba(text)
+    slots = answer_slot_matrix(bought, ids)
+    answered = (slots != ABSTAIN).any(axis=1)
+    text_votes = text_model.predict(text)[:, None] if slots.shape[1] >= 2 else text
+    L = np.hstack([text_votes, slots])[answered]
+    if answered.any():
+        probs[answered] = fit_label_model(L, FastLabelModel, epochs).predict_proba(L)
+    return pd.DataFrame(probs, ids)
+
+
+majority = MajorityLabelVoter().predict(crowd_label_matrix(few, ids, answering))
+voted = majority != ABSTAIN
+designs = {
+    "an LF pair per worker, seven text LFs": by_worker.predict(L_workers),
+    "slot LFs, one text vote": hard_labels(
+        crowd_and_text_labels(few, text_train, ids, label_model_epochs)
+    ),
+}
+for name, labels in designs.items():
+    agree = (np.asarray(labels) == majority)[voted]
+    print(f"{name}: the majority vote's label on {agree.sum()} of {voted.sum()} answered tweets")
+
+# %% [markdown]
+# No gold label is read here: agreeing with the majority vote of three answers is the bar, because three answers agree with gold far more often than the text LFs do.
+# Whether the labels are right is measured below, against gold, over many splits.
+# The first part keeps its LF pair per worker: it buys every answer for half of the tweets, so each worker it models has more than ten answers, and its figures are the reference tutorial's.
+#
+# ## What a crowd budget buys: label quality, and the same end model
+#
+# Now the question of the tutorial.
+# Crowd answers are bought for a share of the training tweets (5%, 10%, 25%, the half of the first part, all of them), with 1 or 3 answers per tweet, or all 20.
+# Smaller budgets keep a subset of the larger ones' answers, picked with the split's seed; at the first part's share, all answers, they are exactly that split's crowd answers.
+# Each budget's answers become training labels in three ways:
+#
+# - **majority vote** (`MajorityLabelVoter`) of the answers bought, with no label where the votes tie;
+# - [**Dawid-Skene**](https://doi.org/10.2307/2346806), the classic crowdsourcing model, which learns a confusion matrix per worker (`dawid_skene` gives [crowd-kit](https://github.com/Toloka/crowd-kit)'s probabilities in a fraction of its time);
+# - **the label model over crowd and text LFs**: `crowd_and_text_labels`, with every answer bought.
+#
+# The first two label only the tweets with answers; the third labels every tweet.
+# Three sources buy no answer: the label model over the text LFs alone, the gold labels, and `polarity_positive` as a rule.
+# The gold sentiment is the consensus of the same crowd, about 20 workers per tweet, kept only where they agreed confidently: so on training tweets, the crowd with every answer *is* gold, and no source here can beat it.
+#
+# For each budget and source, `budget_run` scores the labels themselves and trains the same end model on them: a logistic regression on the sentence vectors, which takes soft labels by entering each tweet once per class, weighted by its probability.
+
+# %%
+from functools import partial
+
+from sklearn.dummy import DummyClassifier
+
+from crowdsourcing.budget import NO_ANSWERS, TRAIN, Budget, outcomes, run_budget_splits
+from crowdsourcing.dawid_skene import dawid_skene
+
+MAJORITY, DAWID_SKENE, WEAK = "majority vote", "Dawid-Skene", "label model, crowd + text"
+TEXT, GOLD, RULE = "label model, text LFs", "gold", "polarity_positive rule"
 SHARES = (0.05, 0.1, 0.25, crowd_coverage[0], 1.0)  # of the training tweets; 4th: the first part's
-BUDGETS = [(share, per_tweet) for per_tweet in (3, None) for share in SHARES]  # None: every answer
+BUDGETS = [Budget(share, per_tweet) for per_tweet in (1, 3, None) for share in SHARES]
 
 
-def budget_labels(split, answers: pd.DataFrame, text: np.ndarray) -> dict:
-    """Training labels from the answers bought: of the crowd alone, and of the label model over
-    the LFs of every worker who answered and the text LFs."""
-    ids = split.train.index
-    crowd = crowd_label_matrix(answers, ids, frequent_workers(answers, min_answers=0))
-    majority = pd.Series(MajorityLabelVoter().predict(crowd), ids)
-    L = np.hstack([text, crowd])
-    return {
-        MAJORITY: majority[majority != ABSTAIN],
-        DAWID_SKENE: dawid_skene(answers).idxmax(axis=1),
-        WEAK: pd.DataFrame(fit_label_model(L, FastLabelModel).predict_proba(L), ids),
-    }
+def majority_labels(bought: pd.DataFrame, text: np.ndarray, ids: pd.Index) -> pd.Series:
+    """The majority vote of the answers bought, on the tweets where it is not a tie."""
+    crowd = crowd_label_matrix(bought, ids, frequent_workers(bought, min_answers=0))
+    labels = pd.Series(MajorityLabelVoter().predict(crowd), ids)
+    return labels[labels != ABSTAIN]
+
+
+def dawid_skene_labels(bought: pd.DataFrame, text: np.ndarray, ids: pd.Index) -> pd.Series:
+    """Dawid-Skene's most probable class of each tweet with answers."""
+    return dawid_skene(bought).idxmax(axis=1)
 
 
 def fit_end_model(X: pd.DataFrame, labels: pd.Series | pd.DataFrame) -> LogisticRegression:
@@ -468,85 +612,180 @@ def fit_end_model(X: pd.DataFrame, labels: pd.Series | pd.DataFrame) -> Logistic
     return LogisticRegression(solver="liblinear").fit(np.vstack([X, X]), y, sample_weight=weights)
 
 
+def budget_run(
+    split,
+    vectors: pd.DataFrame,
+    text_votes: pd.DataFrame,
+    budgets: list,
+    sources: dict,
+    epochs: int,
+) -> pd.DataFrame:
+    """Every source's training labels at every budget, and the test predictions of the end model
+    trained on them; the sources that buy no answer once."""
+    ids, test = split.train.index, split.test.index
+    text = text_votes.loc[ids].to_numpy()
+
+    def end_model(labels: pd.Series | pd.DataFrame) -> pd.Series:
+        return pd.Series(fit_end_model(vectors, labels).predict(vectors.loc[test].to_numpy()), test)
+
+    free = {
+        TEXT: crowd_and_text_labels(split.train_answers[:0], text, ids, epochs),
+        GOLD: split.y_train,
+    }
+    runs = [
+        outcomes(NO_ANSWERS, name, 0, labels, end_model(labels)) for name, labels in free.items()
+    ]
+    rule = (text_votes.polarity_positive.loc[test] == POSITIVE).astype(int)
+    runs.append(outcomes(NO_ANSWERS, RULE, 0, test=rule))
+    for budget in budgets:
+        bought = split.bought(budget.share, budget.per_tweet)
+        for name, source in sources.items():
+            labels = source(bought, text, ids)
+            runs.append(outcomes(budget, name, len(bought), labels, end_model(labels)))
+    return pd.concat(runs, ignore_index=True)
+
+
+sources = {
+    MAJORITY: majority_labels,
+    DAWID_SKENE: dawid_skene_labels,
+    WEAK: partial(crowd_and_text_labels, epochs=label_model_epochs),
+}
+inputs = {
+    "vectors": vectors,
+    "text_votes": text_L,
+    "budgets": BUDGETS,
+    "sources": sources,
+    "epochs": label_model_epochs,
+}
+
 # %% [markdown]
-# One more end model is declared here, before any of these splits is scored, and kept whatever it scores: the first part's setting (its split's crowd answers, now with every LF) with the label model's soft labels, and as features the sentence vectors **plus the text LFs' votes** (+1 positive, -1 negative, 0 abstain), which exist for any new tweet.
-# Beside it, gold labels with the same features.
-#
-# `pipeline` does all of this for one split and returns each end model's predictions on the split's test tweets, and the label model's and a majority vote's labels on its dev tweets.
-# `run_splits` hands it one split at a time, without its test labels, on every core: `split_seed`'s split, then seeds 0 to `n_splits` - 1.
+# `run_budget_splits` runs it on `split_seed`'s split and on `n_splits` random ones (seeds 0 to `n_splits` - 1), one split per core at a time, and scores each split on its own test tweets, less the 50 dev tweets the LFs were written on; a split reaches `budget_run` without its test labels.
+# One more end model is declared here, before any of these splits is scored, and kept whatever it scores: the first part's setting (its split's crowd answers, with every LF) with the label model's soft labels, and as features the sentence vectors **plus the text LFs' votes** (+1 positive, -1 negative, 0 abstain), which exist for any new tweet; beside it, gold labels with the same features.
 
 # %%
-from crowdsourcing.splits import run_splits, split_seeds
+from crowdsourcing.splits import split_seeds
 
 DECLARED, GOLD_VOTES = "LabelModel soft + LF votes", "gold + LF votes"
-with_votes = pd.concat([vectors, text_L.replace({ABSTAIN: 0, NEGATIVE: -1})], axis=1)
+LABEL_MODEL_DEV, MAJORITY_DEV = "LabelModel", "majority vote"
+FIRST_PART = Budget(crowd_coverage[0])  # every answer on the first part's share of the tweets
 
 
-def pipeline(split) -> tuple[dict, dict]:
-    """Dev labels of the label model and majority vote; test predictions of every end model."""
-    ids, text = split.train.index, text_L.loc[split.train.index].to_numpy()
-    labels = {
-        TEXT: pd.DataFrame(fit_label_model(text, FastLabelModel).predict_proba(text), ids),
-        "gold": split.y_train,
-    }
-    for share, per_tweet in BUDGETS:
-        for name, y in budget_labels(split, split.bought(share, per_tweet), text).items():
-            labels[name, share, per_tweet] = y
-    models = {name: (vectors, fit_end_model(vectors, y)) for name, y in labels.items()}
-    label_model = fit_label_model(split.L_train, FastLabelModel)
-    soft = pd.DataFrame(label_model.predict_proba(split.L_train), ids)
-    models[DECLARED] = with_votes, fit_end_model(with_votes, soft)
-    models[GOLD_VOTES] = with_votes, fit_end_model(with_votes, split.y_train)
-    test = {name: m.predict(X.loc[split.test.index].to_numpy()) for name, (X, m) in models.items()}
-    test[RULE] = (text_L.polarity_positive.loc[split.test.index] == POSITIVE).astype(int).to_numpy()
-    dev = {
-        "LabelModel labels": label_model.predict(split.L_dev),
-        "majority vote labels": MajorityLabelVoter().predict(split.L_dev),
-    }
-    return dev, test
+def declared_run(
+    split, vectors: pd.DataFrame, text_votes: pd.DataFrame, epochs: int, **_
+) -> pd.DataFrame:
+    """The declared end model's and its gold yardstick's test predictions; the label model's and
+    a majority vote's dev labels, with the split's own answers and every LF."""
+    with_votes = pd.concat([vectors, text_votes.replace({ABSTAIN: 0, NEGATIVE: -1})], axis=1)
+    X_test = with_votes.loc[split.test.index].to_numpy()
+    model = fit_label_model(split.L_train, FastLabelModel, epochs)
+    soft = pd.DataFrame(model.predict_proba(split.L_train), split.train.index)
+    runs = [
+        outcomes(
+            FIRST_PART,
+            name,
+            len(split.crowd),
+            test=pd.Series(fit_end_model(with_votes, y).predict(X_test), split.test.index),
+        )
+        for name, y in [(DECLARED, soft), (GOLD_VOTES, split.y_train)]
+    ]
+    for name, labels in [
+        (LABEL_MODEL_DEV, model.predict(split.L_dev)),
+        (MAJORITY_DEV, MajorityLabelVoter().predict(split.L_dev)),
+    ]:
+        runs.append(
+            outcomes(FIRST_PART, name, len(split.crowd), dev=pd.Series(labels, split.dev.index))
+        )
+    return pd.concat(runs, ignore_index=True)
+
+
+def pipeline(split, **inputs) -> pd.DataFrame:
+    """The budget curve's outcomes and the declared end model's, on one split."""
+    return pd.concat(
+        [budget_run(split, **inputs), declared_run(split, **inputs)], ignore_index=True
+    )
 
 
 seeds = split_seeds(split_seed, n_splits)  # this split, then 0 to n_splits - 1
 data = {"gold": gold, "answers": answers, "text_L": text_L, "min_answers": MIN_ANSWERS}
-results = dict(zip(seeds, run_splits(seeds, pipeline, **data), strict=True))
-this_split, runs = results[split_seed], [results[seed] for seed in range(n_splits)]
-labels = labelled_tweets(gold).sentiment
-correct = [run.test_correct(labels, exclude=reference.dev.index) for run in runs]
+table = run_budget_splits(seeds, pipeline, **data, exclude=reference.dev.index, **inputs)
+curve = table[table.seed.isin(range(n_splits))]
+one = table[(table.seed == split_seed) & (table.role == TRAIN) & (table.source != GOLD)]
+Table(
+    one.pivot_table("correct", "budget", "source"),
+    caption=f"Split {split_seed}: labels right, on the tweets each source labels",
+)
 
 # %% [markdown]
-# The table gives, for each budget, the crowd answers bought (the mean over splits), each source's mean test accuracy, and the label model over crowd and text LFs minus the better crowd-only source of each split, with its 95% interval and the splits it wins, ties and loses.
-# The label model's text-only labels, gold and the rule cost no answers; they are the same at every budget, and the caption gives them.
+# That is one split: the share of each source's training labels that are right, on the tweets it labels, budget by budget (the text LFs alone in the first row, "no answer").
+# Dawid-Skene needs several answers per worker to learn their confusion: with one answer per tweet it has little to go on.
+# Over all the splits, the labels first: the share of training tweets with answers (the majority vote's coverage), each source's accuracy on those answered tweets, the same tweets for every source, and the label model's accuracy over all training tweets.
+
+# %%
+from crowdsourcing.budget import label_quality
+from crowdsourcing.display import label_view
+
+quality = label_quality(curve, answered_by=MAJORITY, free=[TEXT])
+label_view(quality, [MAJORITY, DAWID_SKENE, WEAK, TEXT], answered_by=MAJORITY, weak=WEAK)
+
+# %% [markdown]
+# Read down a column to see what more answers buy; the label model's last column is over all training tweets, answered or not.
+# Then the end model: each source's mean test accuracy over the splits, and the label model minus the majority vote, the crowd's source fixed in advance, paired split by split, with its 95% interval and the splits it wins, ties and loses.
 # With five splits or more an interval resamples the splits; with fewer, the test tweets of every split.
 
 # %%
-from crowdsourcing.display import budget_answer, budget_view, plot_budget_curve
-from crowdsourcing.statistics import accuracy_ci, budget_saving, budget_table
+from crowdsourcing.budget import differences, test_accuracy
+from crowdsourcing.display import budget_view, plot_budget_curve
 
-splits = [make_split(seed, **data) for seed in range(n_splits)]
-spent = {(s, p): np.mean([len(split.bought(s, p)) for split in splits]) for s, p in BUDGETS}
-budget = budget_table(correct, spent, WEAK, [MAJORITY, DAWID_SKENE])
-fixed = {source: accuracy_ci(correct, source) for source in (TEXT, "gold", RULE)}
-budget_view(budget, [MAJORITY, DAWID_SKENE, WEAK], fixed)
+accuracy = test_accuracy(curve)
+versus = differences(curve, WEAK, MAJORITY)
+budget_view(accuracy, versus, [MAJORITY, DAWID_SKENE, WEAK], names=(WEAK, MAJORITY))
 
 # %%
-plot_budget_curve(budget, [MAJORITY, DAWID_SKENE, WEAK], fixed, mark=crowd_coverage[0])
+plot_budget_curve(
+    quality,
+    accuracy,
+    crowd=[MAJORITY, DAWID_SKENE],
+    weak=WEAK,
+    text=TEXT,
+    fixed=[TEXT, GOLD, RULE],
+    mark=FIRST_PART,
+)
 
 # %% [markdown]
-# Read the figure from the left: with few answers bought, the crowd alone labels few training tweets, while the label model adds the text LFs' labels for every other tweet.
-# As the budget grows, the crowd-only labels cover more tweets and their end model reaches the gold line, within noise, which leaves the text LFs less to add.
-# Dawid-Skene can fall below a majority vote when few answers are bought: it learns a confusion matrix per worker, which a handful of answers cannot support.
-# The verdict per budget, and what the label model saves, in this run's figures:
+# On the left, the labels themselves, on the tweets that got answers, the same tweets for every source: compare the label model with the majority vote of the same answers, and with the text LFs alone (grey).
+# In the middle, all training tweets: the crowd alone labels only those it paid for, while the label model labels every tweet, so its line starts where the text LFs' labels are and climbs as answers replace them.
+# On the right, the end model, trained on each source's labels: its lines stay within a narrow band, because a linear model on frozen sentence vectors, trained on under 200 tweets, gains little from better labels; the dashed lines mark the text LFs' labels and gold.
+# These lines read the figures:
 
 # %%
-at = budget.index[np.isclose(budget.share, crowd_coverage[0]) & budget.per_tweet.isna()][0]
-saving = budget_saving(budget, WEAK, [MAJORITY, DAWID_SKENE], at, free=fixed[TEXT][0])
-print(budget_answer(budget, saving))
+from crowdsourcing.budget import budget_saving
+from crowdsourcing.display import budget_answer
+
+for per_tweet in (1, 3, None):
+    rows = quality.loc[[b for b in BUDGETS if b.per_tweet == per_tweet]]
+    weak_labels, crowd_labels = rows.xs(WEAK, level="source"), rows.xs(MAJORITY, level="source")
+    gap = crowd_labels.accuracy_answered - weak_labels.accuracy_answered
+    print(
+        f"{Budget(1.0, per_tweet)}: on answered tweets, majority vote {crowd_labels.accuracy_answered.min():.3f} to {crowd_labels.accuracy_answered.max():.3f}, minus label model {gap.min():+.3f} to {gap.max():+.3f}; "
+        f"over all training tweets the label model labels {weak_labels.accuracy.min():.3f} to {weak_labels.accuracy.max():.3f} right"
+    )
+spend = accuracy.xs(WEAK, level="source")["answers"]
+near = [
+    min((b for b in BUDGETS if b.per_tweet == p), key=lambda b: abs(spend[b] - spend[BUDGETS[4]]))
+    for p in (1, 3, None)
+]
+for b in near:
+    print(
+        f"About {spend[BUDGETS[4]]:,.0f} answers, {b} ({spend[b]:,.0f}): the label model labels {quality.loc[(b, WEAK), 'accuracy']:.3f} of all training tweets right"
+    )
+saving = budget_saving(curve, weak=WEAK, crowd=MAJORITY, free=TEXT, target=FIRST_PART)
+print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 
 # %% [markdown]
-# "better" means the interval of the difference lies above zero, "worse" below, "unresolved" that it holds zero.
-# The intervals are approximate: the splits share tweets, so they are not independent samples.
-# The saving compares budgets measured here, not a fitted curve: the crowd alone's accuracy at the first part's budget is the target, and each route's cheapest budget whose mean accuracy comes within 0.005 of it (the label model's may be none at all: its text LFs alone) is what that route must buy.
-# It reads means; whether a difference is resolved is the table's verdict.
+# Spreading answers thinly or deeply: the "About" lines compare budgets of about the same spend, one answer on every training tweet against three on fewer and all twenty on fewer still.
+# One answer per tweet reaches the most tweets, but a single answer cannot be checked against a second: compare the majority vote's accuracy on answered tweets in the three lines above the "About" lines.
+# The saving reads the end model, the product: the crowd alone's mean test accuracy at the first part's budget is the target, each route's cheapest budget that reaches it (no tolerance) is what it must buy, and the interval comes from resampling, as for the table.
+# Since the end model's curve is nearly flat, the cheapest budget that reaches a target jumps with a small change in the means, which is why the interval is wide; with fewer than five splits it is wider still.
 #
 # ## The declared end model
 #
@@ -554,19 +793,24 @@ print(budget_answer(budget, saving))
 # It differs from the first part's end model in three ways at once: every LF, soft labels, and the LF votes as features; nothing here separates what each contributes.
 
 # %%
-this = this_split.test_correct(labels, exclude=reference.dev.index)
-acc, low, high = bootstrap_ci(this[DECLARED])
-print(f"Split {split_seed}, {len(this[DECLARED])} test tweets: {acc:.2f} ({low:.2f} to {high:.2f})")
-print(f"  gold labels, same features: {this[GOLD_VOTES].mean():.2f}")
+from crowdsourcing.statistics import bootstrap_ci
+
+declared = table[table.source.isin([DECLARED, GOLD_VOTES])].pivot_table("correct", "seed", "source")
+this = table[(table.seed == split_seed) & (table.source == DECLARED)]
+acc, low, high = bootstrap_ci(this.correct.to_numpy())
+print(f"Split {split_seed}, {len(this)} test tweets: {acc:.2f} ({low:.2f} to {high:.2f})")
+print(f"  gold labels, same features: {declared.loc[split_seed, GOLD_VOTES]:.2f}")
 for name in (DECLARED, GOLD_VOTES):
-    mean = np.mean([c[name].mean() for c in correct])
-    print(f"{name}, mean over {n_splits} split{'s' * (n_splits > 1)}: {mean:.3f}")
+    print(
+        f"{name}, mean over {n_splits} split{'s' * (n_splits > 1)}: {declared.loc[list(range(n_splits)), name].mean():.3f}"
+    )
 
 # %% [markdown]
 # ## Summary
 #
 # - Each worker with more than ten answers became two LFs, and TextBlob thresholds voted on every tweet; the label model weighed them without a gold label.
 # - Half of the reference split's dev tweets showed where the TextBlob LFs fail; the stronger LFs written there were checked on the other half.
+# - With few answers per worker, LFs per answer slot and the text LFs folded into one vote let the label model use every answer.
 # - Holding the end model fixed and varying the crowd budget answers the tutorial's question; the figures below are this run's.
 
 # %%
@@ -587,15 +831,25 @@ part_one = {
 }
 metrics = key_figures(
     part_one=part_one,
-    this_split=this_split,
-    this_correct=this,
-    runs=runs,
-    correct=correct,
-    budget=budget,
-    fixed=fixed,
+    table=table,
+    split_seed=split_seed,
+    n_splits=n_splits,
+    quality=quality,
+    accuracy=accuracy,
+    versus=versus,
     saving=saving,
-    declared=DECLARED,
-    gold_votes=GOLD_VOTES,
+    names={
+        "weak": WEAK,
+        "crowd": [MAJORITY, DAWID_SKENE],
+        "text": TEXT,
+        "fixed": [TEXT, GOLD, RULE],
+    },
+    declared={
+        "end_model": DECLARED,
+        "gold": GOLD_VOTES,
+        "label_model": LABEL_MODEL_DEV,
+        "majority": MAJORITY_DEV,
+    },
 )
 write_metrics(metrics_path, metrics)
 print(summary(metrics, split_seed))

@@ -6,6 +6,7 @@ Nothing here is weak supervision; it is what a reader need not read to follow th
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 from collections.abc import Sequence
@@ -16,13 +17,14 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from crowdsourcing.statistics import TOLERANCE
+from crowdsourcing.budget import NO_ANSWERS, Budget
 
 __all__ = [
     "Table",
     "budget_answer",
     "budget_name",
     "budget_view",
+    "label_view",
     "plot_believed_precision",
     "plot_budget_curve",
     "saving_sentence",
@@ -34,14 +36,16 @@ __all__ = [
 class Table:
     """A DataFrame shown with three decimals, text columns aligned left and "–" where empty.
 
-    Its HTML is the same from run to run (a fixed table id), and so is its plain-text form.
+    Its HTML is the same from run to run (an id drawn from its content, so two tables of one page
+    do not share their styles), and so is its plain-text form.
     """
 
     def __init__(self, df: pd.DataFrame, text_columns: Sequence[str] = (), caption: str = ""):
         self.df, self.text_columns, self.caption = df, list(text_columns), caption
 
     def _repr_html_(self) -> str:
-        style = self.df.style.format(precision=3, na_rep="–").set_uuid("table")
+        digest = hashlib.sha256(f"{self.caption}{self.df.to_csv()}".encode()).hexdigest()[:10]
+        style = self.df.style.format(precision=3, na_rep="–").set_uuid(digest)
         style = style.set_properties(subset=self.text_columns, **{"text-align": "left"})
         return style.set_caption(html.escape(self.caption)).to_html()
 
@@ -61,36 +65,45 @@ def show(fig: Figure, alt: str) -> None:
 
 
 def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
-    """Each LF's precision as the label model believes it against its dev accuracy."""
+    """Each LF's precision as the label model believes it against its dev accuracy; points that
+    would stack are spread sideways a little, and the text LFs are named."""
     table = table[table["dev votes"] >= min_votes]
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    for kind, marker in [("crowd", "o"), ("text", "s")]:
-        part = table[table.kind == kind]
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    x = table["dev accuracy"].to_numpy()
+    spread = np.random.default_rng(0).uniform(-0.012, 0.012, len(x)) * (table.kind == "crowd")
+    for kind, marker, color in [("crowd", "o", "C0"), ("text", "s", "C3")]:
+        part = (table.kind == kind).to_numpy()
         ax.scatter(
-            part["dev accuracy"],
-            part["believed"],
-            s=8 * part["dev votes"],
+            x[part] + spread[part],
+            table["believed"][part],
+            s=12 * table["dev votes"][part],
             marker=marker,
-            alpha=0.6,
-            label=f"{kind} LFs ({len(part)})",
+            color=color,
+            alpha=0.5,
+            label=f"{kind} LFs ({part.sum()})",
             clip_on=False,
         )
+    for name, row in table[table.kind == "text"].iterrows():
+        ax.annotate(
+            name,
+            (row["dev accuracy"], row["believed"]),
+            xytext=(6, -3),
+            textcoords="offset points",
+            fontsize=8,
+            color="C3",
+        )
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="believed = dev")
+    for votes in (3, 10, 25):
+        ax.scatter([], [], s=12 * votes, color="grey", alpha=0.4, label=f"{votes} dev votes")
     low = min(table[["dev accuracy", "believed"]].min().min(), 0.5) - 0.05
     ax.set(
-        xlim=(low, 1.02),
+        xlim=(low, 1.05),
         ylim=(low, 1.02),
-        aspect="equal",
-        xlabel="accuracy on the dev tweets it votes on",
+        xlabel="accuracy on the dev tweets it votes on (crowd LFs spread sideways a little)",
         ylabel="precision the label model believes",
         title="What the label model believes about each LF (reference split)",
     )
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1),
-        frameon=False,
-        title=f"marker area: dev votes (≥ {min_votes})",
-    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, labelspacing=1.2)
     show(
         fig,
         "Scatter plot of each LF's precision as the label model believes it against its "
@@ -98,53 +111,92 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
     )
 
 
+STYLES = {1: (":", "v"), 3: ("--", "^"), None: ("-", "o")}  # answers per tweet: line, marker
+
+
 def plot_budget_curve(
-    table: pd.DataFrame, sources: Sequence[str], fixed: dict[str, tuple], mark: float
+    quality: pd.DataFrame,
+    accuracy: pd.DataFrame,
+    *,
+    crowd: Sequence[str],
+    weak: str,
+    text: str,
+    fixed: Sequence[str],
+    mark: Budget,
 ) -> None:
-    """Test accuracy against crowd answers bought: a line per source and answers per tweet, with
-    its interval bars (``source low/high`` columns of `table`); a band per source in `fixed`
-    (name: mean, low, high), which buys no answer; the budget whose share is `mark` circled."""
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for i, source in enumerate(sources):
-        for per_tweet, rows in table.groupby("per_tweet", dropna=False, sort=False):
-            every = pd.isna(per_tweet)
-            bars = [rows[source] - rows[f"{source} low"], rows[f"{source} high"] - rows[source]]
-            style = {"ls": "-", "marker": "o"} if every else {"ls": ":", "marker": "^"}
-            label = f"{source}, {'all' if every else int(per_tweet)} answers per tweet"
-            ax.errorbar(
-                rows["answers"],
-                rows[source],
-                yerr=bars,
-                color=f"C{i}",
-                capsize=3,
-                label=label,
-                **style,
-            )
-    for i, (source, (mean, low, high)) in enumerate(fixed.items(), start=len(sources)):
-        ax.axhline(mean, color=f"C{i}", lw=1, label=f"{source} (no crowd answer)")
-        ax.axhspan(low, high, color=f"C{i}", alpha=0.1)
-    here = table[np.isclose(table["share"], mark) & table["per_tweet"].isna()]
-    ax.scatter(
-        here["answers"],
-        here[sources[-1]],
-        s=250,
-        facecolors="none",
-        edgecolors="black",
-        zorder=3,
-        label="the first part's budget",
+    """Three panels against answers bought (log scale): label accuracy on the answered tweets, the
+    share of all training tweets labelled right, and the end model's test accuracy with its
+    interval; a colour per source, a line style per answers per tweet, `mark` circled."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), sharex=True)
+    sources = [*crowd, weak]
+    colors = {source: f"C{i}" for i, source in enumerate(sources)} | {text: "grey"}
+    spend = accuracy.xs(weak, level="source")["answers"]
+    right = quality.accuracy * quality.coverage
+    for i, source in enumerate([*sources, text]):
+        dodge = 1 + 0.04 * (i - 1)
+        _budget_lines(axes[0], quality.accuracy_answered, spend, source, colors[source], dodge)
+        _budget_lines(axes[1], right, spend, source, colors[source], dodge)
+        if source != text:
+            bars = (accuracy["low"], accuracy["high"])
+            _budget_lines(axes[2], accuracy["mean"], spend, source, colors[source], dodge, bars)
+    for source, ls in zip(fixed, ("--", "-.", ":"), strict=False):
+        mean = accuracy.loc[(NO_ANSWERS, source), "mean"]
+        axes[2].axhline(mean, color="black", lw=1, ls=ls, alpha=0.6)
+        axes[2].annotate(
+            f"{source} {mean:.3f}",
+            (1.01, mean),
+            xycoords=("axes fraction", "data"),
+            fontsize=8,
+            va="center",
+        )
+    here = accuracy.loc[(mark, weak)]
+    axes[2].scatter(here["answers"], here["mean"], s=250, facecolors="none", edgecolors="black")
+    titles = [
+        "labels on the tweets with answers",
+        "training tweets labelled right",
+        "end model on test tweets",
+    ]
+    ylabels = ["label accuracy", "share of all training tweets", "test accuracy (95% interval)"]
+    for ax, title, ylabel in zip(axes, titles, ylabels, strict=True):
+        ax.set(xscale="log", title=title, ylabel=ylabel, xlabel="crowd answers bought (log scale)")
+    handles = [plt.Line2D([], [], color=colors[s], lw=2, label=s) for s in [*sources, text]]
+    handles += [
+        plt.Line2D([], [], color="black", ls=ls, marker=m, label=_per_tweet_name(p))
+        for p, (ls, m) in STYLES.items()
+    ]
+    fig.legend(
+        handles=handles, loc="lower center", ncol=7, frameon=False, bbox_to_anchor=(0.5, -0.06)
     )
-    ax.set(
-        xscale="log",
-        xlabel="crowd answers bought for the training tweets (log scale)",
-        ylabel="test accuracy of the same end model",
-        title="Test accuracy of each source's labels as the crowd budget grows",
-    )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     show(
         fig,
-        "Line chart of test accuracy against the number of crowd answers bought, on a log "
-        "scale, one line per source of training labels and answers per tweet, with intervals.",
+        "Three line charts against crowd answers bought on a log scale: label accuracy on the "
+        "answered tweets, the share of training tweets labelled right, and the end model's test "
+        "accuracy, a colour per source and a line style per answers per tweet.",
     )
+
+
+def _per_tweet_name(per_tweet: int | None) -> str:
+    """Answers per tweet in words."""
+    return "all answers" if per_tweet is None else f"{per_tweet} per tweet"
+
+
+def _budget_lines(
+    ax, values: pd.Series, spend: pd.Series, source: str, color: str, dodge: float, bars=None
+) -> None:
+    """A line per answers per tweet of `source`'s `values` against `spend` (answers by budget),
+    x scaled by `dodge` so that lines which coincide stay visible; `bars`: (low, high) values."""
+    for per_tweet, (ls, marker) in STYLES.items():
+        keys = sorted(
+            (
+                k
+                for k in values.index
+                if k[1] == source and k[0] != NO_ANSWERS and k[0].per_tweet == per_tweet
+            ),
+            key=lambda k: k[0].share,
+        )
+        x, y = spend.loc[[k[0] for k in keys]].to_numpy() * dodge, values.loc[keys].to_numpy()
+        yerr = None if bars is None else [y - bars[0].loc[keys], bars[1].loc[keys] - y]
+        ax.errorbar(x, y, yerr=yerr, color=color, ls=ls, marker=marker, ms=4, lw=1.2, capsize=2)
 
 
 def signed(x: float) -> str:
@@ -152,64 +204,111 @@ def signed(x: float) -> str:
     return "0.000" if round(x, 3) == 0 else f"{x:+.3f}"
 
 
-def budget_name(row) -> str:
-    """A budget row in words: "5% of the tweets, 3 answers each (28 answers)"."""
-    each = "all answers" if pd.isna(row.per_tweet) else f"{row.per_tweet:.0f} answers each"
-    return f"{row.share:.0%} of the tweets, {each} ({row.answers:,.0f} answers)"
+def budget_name(budget: Budget, answers: float) -> str:
+    """A budget in words: "5% of the tweets, 3 per tweet (28 answers)"."""
+    return f"{budget} ({answers:,.0f} answers)"
 
 
-def budget_view(table: pd.DataFrame, sources: Sequence[str], fixed: dict[str, tuple]) -> Table:
-    """The budget table as a reader wants it: a row per budget, the difference with its interval
-    and splits won, tied and lost; the sources that buy no answer in the caption."""
+def _budget_index(budgets: Sequence[Budget]) -> pd.MultiIndex:
+    """Rows named by answers per tweet and share of tweets."""
+    return pd.MultiIndex.from_tuples(
+        [(_per_tweet_name(b.per_tweet), f"{b.share:.0%}") for b in budgets],
+        names=["answers per tweet", "share of tweets"],
+    )
+
+
+def label_view(quality: pd.DataFrame, sources: Sequence[str], answered_by: str, weak: str) -> Table:
+    """A row per budget: the share of training tweets `answered_by` labels, each source's label
+    accuracy on those tweets, and `weak`'s accuracy over all training tweets."""
+    budgets = sorted({b for b in quality.index.get_level_values("budget") if b != NO_ANSWERS})
+    column = lambda s, c: [quality.loc[(b, s), c] for b in budgets]  # noqa: E731
+    columns = {
+        ("answered tweets", "share"): column(answered_by, "coverage"),
+        **{("answered tweets", s): column(s, "accuracy_answered") for s in sources},
+        ("all training tweets", weak): column(weak, "accuracy"),
+    }
+    view = pd.DataFrame(columns, index=_budget_index(budgets))
+    view.columns = pd.MultiIndex.from_tuples(view.columns)
+    return Table(view, caption="Accuracy of the training labels, mean over the splits")
+
+
+def budget_view(
+    accuracy: pd.DataFrame, versus: pd.DataFrame, sources: Sequence[str], names: tuple[str, str]
+) -> Table:
+    """A row per budget: each source's mean test accuracy, and `names[0]` minus `names[1]` paired
+    by split (`versus`) with its interval, splits won, tied and lost, and verdict."""
+    budgets = list(versus.index)
     view = pd.DataFrame(
         {
-            "answers per tweet": table["per_tweet"].map(
-                lambda p: "all" if pd.isna(p) else f"{p:.0f}"
-            ),
-            "share of tweets": table["share"].map("{:.0%}".format),
-            "answers (mean)": table["answers"].map("{:,.0f}".format),
-            **{source: table[source] for source in sources},
-            "label model minus better crowd": table["difference"].map(signed),
+            "answers": [f"{accuracy.loc[(b, names[0]), 'answers']:,.0f}" for b in budgets],
+            **{s: [accuracy.loc[(b, s), "mean"] for b in budgets] for s in sources},
+            "difference": [signed(d) for d in versus["mean"]],
             "95% interval": [
                 f"{signed(lo)} to {signed(hi)}"
-                for lo, hi in zip(table["low"], table["high"], strict=True)
+                for lo, hi in zip(versus.low, versus.high, strict=True)
             ],
             "won/tied/lost": [
                 f"{w}/{t}/{lo}"
-                for w, t, lo in zip(table.wins, table.ties, table.losses, strict=True)
+                for w, t, lo in zip(versus.wins, versus.ties, versus.losses, strict=True)
             ],
-            "verdict": table["verdict"],
-        }
-    ).set_index(["answers per tweet", "share of tweets"])
-    caption = "; ".join(f"{s}: {m:.3f} ({lo:.3f} to {hi:.3f})" for s, (m, lo, hi) in fixed.items())
-    return Table(view, caption=f"Test accuracy. Without crowd answers: {caption}")
+            "verdict": list(versus.verdict),
+        },
+        index=_budget_index(budgets),
+    )
+    fixed = accuracy.xs(NO_ANSWERS, level="budget")
+    free = "; ".join(
+        f"{s} {r['mean']:.3f} ({r.low:.3f} to {r.high:.3f})" for s, r in fixed.iterrows()
+    )
+    return Table(
+        view,
+        caption=f"End model's test accuracy, mean over the splits; difference: {names[0]} minus "
+        f"{names[1]}. Without crowd answers: {free}",
+    )
 
 
-def budget_answer(table: pd.DataFrame, saving: dict) -> str:
-    """Where the label model over crowd and text LFs wins, ties and loses, and what it saves."""
+def budget_answer(
+    versus: pd.DataFrame, spend: pd.Series, saving: dict, names: tuple[str, str], n_splits: int
+) -> str:
+    """Where source `names[0]` beats, ties and loses to `names[1]` on test (`versus`, by budget;
+    `spend`: answers by budget), and the saving in words."""
     lines = []
     for word in ("better", "unresolved", "worse"):
-        rows = table[table["verdict"] == word]
-        lines.append(f"Label model over crowd and text LFs {word}:")
-        lines += [f"  {budget_name(row)}" for row in rows.itertuples()] or ["  at no budget"]
-    lines.append(saving_sentence(saving))
+        lines.append(f"{names[0]} against {names[1]} on test, {word}:")
+        budgets = versus.index[versus["verdict"] == word]
+        lines += [f"  {budget_name(b, spend[b])}" for b in budgets] or ["  at no budget"]
+    lines.append(saving_sentence(saving, n_splits))
     return "\n".join(lines)
 
 
-def saving_sentence(saving: dict) -> str:
-    """The saving of `statistics.budget_saving` in words."""
+def saving_sentence(saving: dict, n_splits: int) -> str:
+    """The saving of `budget.budget_saving` in words, with its interval."""
     crowd = (
-        f"The crowd alone comes within {TOLERANCE} of {saving['accuracy']:.3f}, its accuracy at "
-        f"the first part's budget, with {saving['answers_crowd']:,.0f} answers"
+        f"Target: the majority vote's mean test accuracy at the first part's budget, "
+        f"{saving['accuracy']:.3f}; the crowd alone reaches it with "
+        f"{saving['answers_crowd']:,.0f} answers"
     )
-    if saving["answers_weak"] is None:
-        return f"{crowd}; the label model over crowd and text LFs reaches it at no budget."
+    low, high = (_ratio(x) for x in saving["ci95"])
+    interval = f"95% interval of that ratio: {low} to {high}"
+    interval += ", wide with so few splits" if n_splits < 5 else ""
+    if saving["answers_weak"] == np.inf:
+        return f"{crowd}; the label model over crowd and text LFs never does ({interval})."
     if saving["answers_weak"] == 0:
-        return f"{crowd}; the label model over the text LFs alone reaches it with no answer."
+        return (
+            f"{crowd}; the label model over the text LFs alone does, with no answer ({interval})."
+        )
+    ratio = saving["ratio"]
+    times = f"{ratio:.1f} times fewer" if ratio >= 1 else f"{1 / ratio:.1f} times more"
     return (
-        f"{crowd}; the label model over crowd and text LFs with {saving['answers_weak']:,.0f}: "
-        f"{saving['ratio']:.1f} times fewer."
+        f"{crowd}; the label model over crowd and text LFs with {saving['answers_weak']:,.0f}, "
+        f"{times} (the crowd's answers over the label model's: {ratio:.2f}; {interval})."
     )
+
+
+def _ratio(ratio: float | None) -> str:
+    """A saving ratio in words: 0 where never reached, infinity where no answer is needed."""
+    if ratio is None or ratio == np.inf:
+        return "∞ (no answer needed)"
+    return "0 (never reached)" if ratio == 0 else f"{ratio:.2f}"
 
 
 def summary(metrics: dict, split_seed: int) -> str:
@@ -228,10 +327,19 @@ def summary(metrics: dict, split_seed: int) -> str:
         diff = b["weak_minus_crowd"]
         lines.append(
             f"{name} budget, {b['answers']:,.0f} answers: the label model over crowd and text "
-            f"LFs minus the better crowd-only source {signed(diff['mean'])} "
-            f"({signed(diff['ci95'][0])} to {signed(diff['ci95'][1])})."
+            f"LFs minus the majority vote {signed(diff['mean'])} "
+            f"({signed(diff['ci95'][0])} to {signed(diff['ci95'][1])}) on test."
         )
-    lines.append(saving_sentence(metrics["budget_saving"]))
+    saving = metrics["budget_saving"]
+    inf = {
+        k: np.inf if v is None else v for k, v in saving.items() if k in ("answers_weak", "ratio")
+    }
+    lines.append(
+        saving_sentence(
+            saving | inf | {"ci95": [np.inf if x is None else x for x in saving["ci95"]]},
+            splits["n"],
+        )
+    )
     n = splits["n"]
     lines.append(
         f"Declared end model, mean over {n} split{'s' * (n > 1)}: "

@@ -3,91 +3,131 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from crowdsourcing.splits import SplitResult
+from crowdsourcing.budget import DEV, NO_ANSWERS, TEST, Budget
 from crowdsourcing.statistics import bootstrap_ci, mean_std
 
-__all__ = ["key_figures", "write_metrics"]
+__all__ = ["SAVING_ON", "key_figures", "write_metrics"]
+
+#: What the saving is read on, as the JSON states it.
+SAVING_ON = (
+    "the end model's mean test accuracy; target: the majority vote's at the first part's budget"
+)
 
 
 def key_figures(
     *,
     part_one: Mapping[str, object],
-    this_split: SplitResult,
-    this_correct: Mapping,
-    runs: Sequence[SplitResult],
-    correct: Sequence[Mapping],
-    budget: pd.DataFrame,
-    fixed: Mapping[str, tuple[float, float, float]],
+    table: pd.DataFrame,
+    split_seed: int,
+    n_splits: int,
+    quality: pd.DataFrame,
+    accuracy: pd.DataFrame,
+    versus: pd.DataFrame,
     saving: Mapping,
-    declared: str,
-    gold_votes: str,
+    names: Mapping,
+    declared: Mapping[str, str],
 ) -> dict:
-    """The figures of a run, named: `part_one`'s as they are; the declared end model (`declared`,
-    with gold labels and the same features as `gold_votes`) on `this_split` and over `runs`; and
-    the budget table with the sources that buy no answers (`fixed`: mean, low, high)."""
-    acc, low, high = bootstrap_ci(this_correct[declared])
-    dev = [run.dev_accuracy for run in runs]
-    share = part_one["crowd_coverage_train"]
-    here = budget[np.isclose(budget["share"], share) & budget["per_tweet"].isna()].iloc[0]
-    sources = [c[: -len(" low")] for c in budget.columns if c.endswith(" low")]
+    """The figures of a run, named: `part_one`'s as they are; the declared end model and its dev
+    labels (`declared`: the sources' names) on `split_seed`'s split and over the splits; one
+    record per budget, with each source's test accuracy and labels (`names`: weak, crowd, text
+    and fixed sources); and the saving."""
+    first = Budget(part_one["crowd_coverage_train"])
+    weak, crowd, text = names["weak"], list(names["crowd"]), names["text"]
+    scores = table.groupby(["seed", "role", "source"]).correct.mean()
+    seeds = list(range(n_splits))
+    this = table[(table.seed == split_seed) & (table.source == declared["end_model"])].correct
+    acc, low, high = bootstrap_ci(this.to_numpy())
+
+    def over_splits(role: str, source: str) -> dict:
+        return mean_std([scores[seed, role, source] for seed in seeds])
+
     return _plain(
         {
             **part_one,
             "stronger": {
-                "label_model_dev_acc": this_split.dev_accuracy["LabelModel labels"],
-                "majority_vote_dev_acc": this_split.dev_accuracy["majority vote labels"],
+                "label_model_dev_acc": scores[split_seed, DEV, declared["label_model"]],
+                "majority_vote_dev_acc": scores[split_seed, DEV, declared["majority"]],
                 "end_model": {"features": "embeddings + LF votes", "labels": "LabelModel, soft"},
                 "end_model_test_acc": acc,
                 "end_model_test_ci95": [low, high],
-                "gold_ceiling_test_acc": this_correct[gold_votes].mean(),
-                "test_tweets_scored": len(this_correct[declared]),
+                "gold_ceiling_test_acc": scores[split_seed, TEST, declared["gold"]],
+                "test_tweets_scored": len(this),
             },
             "splits": {
-                "n": len(runs),
-                "label_model_dev_acc": mean_std([d["LabelModel labels"] for d in dev]),
-                "majority_vote_dev_acc": mean_std([d["majority vote labels"] for d in dev]),
-                "end_model_test_acc": mean_std([c[declared].mean() for c in correct]),
-                "gold_ceiling_test_acc": mean_std([c[gold_votes].mean() for c in correct]),
-                "label_sources_test_acc": {s: here[s] for s in sources}
-                | {s: mean for s, (mean, _, _) in fixed.items()},
+                "n": n_splits,
+                "label_model_dev_acc": over_splits(DEV, declared["label_model"]),
+                "majority_vote_dev_acc": over_splits(DEV, declared["majority"]),
+                "end_model_test_acc": over_splits(TEST, declared["end_model"]),
+                "gold_ceiling_test_acc": over_splits(TEST, declared["gold"]),
+                "label_sources_test_acc": {s: accuracy.loc[(first, s), "mean"] for s in crowd}
+                | {weak: accuracy.loc[(first, weak), "mean"]}
+                | {s: accuracy.loc[(NO_ANSWERS, s), "mean"] for s in names["fixed"]},
                 "verdict": {
-                    "weak_minus_crowd": {"mean": here["difference"], "ci95": [here.low, here.high]},
-                    **{k: here[k] for k in ("wins", "ties", "losses")},
+                    "weak_minus_crowd": {
+                        "mean": versus.loc[first, "mean"],
+                        "ci95": [versus.loc[first, "low"], versus.loc[first, "high"]],
+                    },
+                    **{k: versus.loc[first, k] for k in ("wins", "ties", "losses")},
                 },
             },
-            "budget": [_budget_record(row, sources) for _, row in budget.iterrows()],
-            "budget_saving": dict(saving),
+            "budget": [
+                _budget_record(b, accuracy, versus, quality, [*crowd, weak], text)
+                for b in versus.index
+            ],
+            "budget_saving": dict(saving) | {"on": SAVING_ON},
         }
     )
 
 
-def _budget_record(row: pd.Series, sources: Sequence[str]) -> dict:
-    """One row of the budget table in the JSON layout."""
+def _budget_record(
+    budget: Budget,
+    accuracy: pd.DataFrame,
+    versus: pd.DataFrame,
+    quality: pd.DataFrame,
+    sources: Sequence[str],
+    text: str,
+) -> dict:
+    """One budget in the JSON layout."""
+    row = versus.loc[budget]
     return {
-        "coverage": row["share"],
-        "answers_per_tweet": None if pd.isna(row["per_tweet"]) else int(row["per_tweet"]),
-        "answers": row["answers"],
+        "coverage": budget.share,
+        "answers_per_tweet": budget.per_tweet,
+        "answers": accuracy.loc[(budget, sources[-1]), "answers"],
         "sources": {
-            s: {"mean": row[s], "ci95": [row[f"{s} low"], row[f"{s} high"]]} for s in sources
+            s: {
+                "mean": accuracy.loc[(budget, s), "mean"],
+                "ci95": [accuracy.loc[(budget, s), "low"], accuracy.loc[(budget, s), "high"]],
+            }
+            for s in sources
         },
         "weak_minus_crowd": {
-            "mean": row["difference"],
+            "mean": row["mean"],
             "ci95": [row["low"], row["high"]],
             **{k: int(row[k]) for k in ("wins", "ties", "losses")},
+        },
+        "labels": {
+            s: quality.loc[(budget, s), ["coverage", "accuracy", "accuracy_answered"]].to_dict()
+            for s in [*sources, text]
         },
     }
 
 
-def _plain(figures: dict) -> dict:
-    """`figures` with numpy scalars turned into plain floats and ints."""
-    return json.loads(json.dumps(figures, default=lambda x: x.item()))
+def _plain(figures: object) -> object:
+    """`figures` with numpy scalars as plain numbers, and infinities (a saving where no answer
+    is needed) as null."""
+    if isinstance(figures, Mapping):
+        return {key: _plain(value) for key, value in figures.items()}
+    if isinstance(figures, list | tuple):
+        return [_plain(value) for value in figures]
+    value = figures.item() if hasattr(figures, "item") else figures
+    return None if isinstance(value, float) and math.isinf(value) else value
 
 
 def write_metrics(path: str | os.PathLike | None, figures: Mapping) -> None:
@@ -96,5 +136,5 @@ def write_metrics(path: str | os.PathLike | None, figures: Mapping) -> None:
         return
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(figures, indent=2))
+    partial.write_text(json.dumps(figures, indent=2, allow_nan=False))
     partial.replace(path)

@@ -1,18 +1,19 @@
 """The repeated-split harness: the tutorial's pipeline run on many random splits, scored honestly.
 
 `Split.bought` draws the crowd budgets the tutorial compares from a split's training tweets.
-`run_splits` hands the notebook's pipeline one `Split` at a time. A split's test tweets come
-without their sentiment, so nothing the pipeline fits or predicts can depend on a test label;
-`SplitResult.test_correct` scores its test predictions later, against labels the caller passes.
+`run_splits` hands a pipeline one `Split` at a time. A split's test tweets come without their
+sentiment, so nothing the pipeline fits or predicts can depend on a test label; the caller scores
+what it returns (`crowdsourcing.budget.run_budget_splits`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,10 +23,10 @@ from IPython.display import Pretty, display
 from crowdsourcing.data import answers_on, labelled_tweets, split_data
 from crowdsourcing.votes import crowd_label_matrix, crowd_lf_names, frequent_workers
 
+T = TypeVar("T")
+
 __all__ = [
-    "Pipeline",
     "Split",
-    "SplitResult",
     "make_split",
     "run_split",
     "run_splits",
@@ -69,28 +70,6 @@ class Split:
         return answers.groupby(level=0).head(per_tweet) if per_tweet else answers
 
 
-#: The tutorial's pipeline: given a split, predictions by name on its dev and its test tweets.
-Pipeline = Callable[[Split], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
-
-
-@dataclass
-class SplitResult:
-    """What a pipeline produced on one split: dev accuracies and test predictions."""
-
-    seed: int
-    test_ids: pd.Index
-    dev_accuracy: dict[str, float]
-    test_predictions: dict[str, np.ndarray]
-
-    def test_correct(
-        self, labels: pd.Series, exclude: Collection[int] = ()
-    ) -> dict[str, np.ndarray]:
-        """Whether each test prediction equals `labels`, on the test tweets not in `exclude`."""
-        scored = ~self.test_ids.isin(list(exclude))
-        y = labels.loc[self.test_ids[scored]].to_numpy()
-        return {name: p[scored] == y for name, p in self.test_predictions.items()}
-
-
 def split_seeds(split_seed: int, n_splits: int) -> list[int]:
     """`split_seed`, then the seeds 0 to `n_splits` - 1 of the random splits, none twice."""
     if n_splits < 1:
@@ -124,18 +103,14 @@ def make_split(
     )
 
 
-def run_split(seed: int, pipeline: Pipeline, **data) -> SplitResult:
-    """`pipeline` on the split `make_split(seed, **data)`, its dev predictions scored."""
-    split = make_split(seed, **data)
-    dev_predictions, test_predictions = pipeline(split)
-    y_dev = split.dev["sentiment"].to_numpy()
-    dev_accuracy = {name: float((p == y_dev).mean()) for name, p in dev_predictions.items()}
-    return SplitResult(seed, split.test.index, dev_accuracy, test_predictions)
+def run_split(seed: int, pipeline: Callable[[Split], T], **data) -> T:
+    """`pipeline` on the split `make_split(seed, **data)`."""
+    return pipeline(make_split(seed, **data))
 
 
 def run_splits(
-    seeds: Iterable[int], pipeline: Pipeline, title: str = "Splits", **data
-) -> list[SplitResult]:
+    seeds: Iterable[int], pipeline: Callable[[Split], T], title: str = "Splits", **data
+) -> list[T]:
     """`run_split` for each seed, on every core, showing progress under `title` as it goes.
 
     The splits run in forked worker processes (where the platform can fork), which start with
@@ -156,7 +131,7 @@ def run_splits(
     return _collect(map(job, seeds), len(seeds), title, progress)
 
 
-def _collect(results: Iterable[SplitResult], n: int, title: str, progress) -> list[SplitResult]:
+def _collect(results: Iterable[T], n: int, title: str, progress) -> list[T]:
     """The results, in order, updating the progress line (shown only in IPython) after each."""
     done = []
     for result in results:

@@ -1,7 +1,7 @@
-"""The tutorial's statistics: bootstrap intervals, paired differences over splits, the budget table.
+"""The tutorial's statistics: bootstrap intervals and paired differences over splits.
 
-Right/wrong flags come from `SplitResult.test_correct`: one dict per split, from a source's name
-to a boolean array over that split's scored test tweets.
+Right/wrong flags come one dict per split, from a source's key to a boolean array over that
+split's scored test tweets (`crowdsourcing.budget` builds them from its outcomes table).
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from scipy.stats import bootstrap
 
 __all__ = [
     "MIN_SPLITS_TO_RESAMPLE",
-    "TOLERANCE",
     "accuracy_ci",
     "bootstrap_ci",
-    "budget_saving",
-    "budget_table",
     "interval_unit",
     "mean_std",
     "paired_difference",
@@ -28,9 +25,6 @@ __all__ = [
 Correct = Sequence[Mapping[Hashable, np.ndarray]]
 #: With fewer splits than this, intervals resample test tweets instead of splits.
 MIN_SPLITS_TO_RESAMPLE = 5
-#: Mean accuracies this close count as the same when the saving is read (a quarter of a test
-#: tweet per split): a budget grid this coarse must not turn a difference of 0.001 into a factor.
-TOLERANCE = 0.005
 
 
 def _bootstrap_mean(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -101,57 +95,3 @@ def accuracy_ci(correct: Correct, source: Hashable) -> tuple[float, float, float
     else:
         low, high = _bootstrap_mean(np.concatenate([c[source] for c in correct]).astype(float))
     return float(accuracy.mean()), low, high
-
-
-def budget_table(
-    correct: Correct,
-    budgets: Mapping[tuple[float, int | None], float],
-    weak: str,
-    crowd_only: Sequence[str],
-) -> pd.DataFrame:
-    """One row per budget (share, answers per tweet) with the mean answers bought: each source's
-    test accuracy and interval, and `weak` minus the better crowd-only source of each split.
-
-    Sources are keyed ``(name, share, per_tweet)`` in `correct`.
-    """
-    rows = []
-    for (share, per_tweet), answers in budgets.items():
-        row = {"share": share, "per_tweet": per_tweet, "answers": answers}
-        for source in (*crowd_only, weak):
-            acc, low, high = accuracy_ci(correct, (source, share, per_tweet))
-            row |= {source: acc, f"{source} low": low, f"{source} high": high}
-        paired = []
-        for c in correct:
-            best = max(crowd_only, key=lambda s: c[(s, share, per_tweet)].mean())
-            paired.append(
-                {"weak": c[(weak, share, per_tweet)], "crowd": c[(best, share, per_tweet)]}
-            )
-        diff = paired_difference(paired, "weak", "crowd")
-        low, high = diff["ci95"]
-        row |= {"difference": diff["mean"], "low": low, "high": high, "verdict": verdict(diff)}
-        rows.append(row | {k: diff[k] for k in ("wins", "ties", "losses")})
-    return pd.DataFrame(rows)
-
-
-def budget_saving(
-    table: pd.DataFrame, weak: str, crowd_only: Sequence[str], at: int, free: float
-) -> dict:
-    """The crowd answers each route buys to match the crowd alone at row `at` of `budget_table`.
-
-    The target is the better crowd-only accuracy there; a route reaches it by coming within
-    `TOLERANCE`. `answers_crowd` is the cheapest budget at which a crowd-only source reaches it;
-    `answers_weak` the cheapest at which `weak` does, 0 if `free` (its accuracy without crowd
-    answers) already does, None if it never does. `ratio` is crowd over weak, where both are
-    known and `weak` buys any answers.
-    """
-    target = float(table.loc[at, list(crowd_only)].max())
-    near = target - TOLERANCE
-    crowd = table[table[list(crowd_only)].max(axis=1) >= near]["answers"].min()
-    reached = table[table[weak] >= near]["answers"]
-    weak_answers = 0.0 if free >= near else (float(reached.min()) if len(reached) else None)
-    return {
-        "accuracy": target,
-        "answers_weak": weak_answers,
-        "answers_crowd": float(crowd),
-        "ratio": float(crowd) / weak_answers if weak_answers else None,
-    }

@@ -24,6 +24,7 @@ __all__ = [
     "CLASSES",
     "MIN_ANSWERS",
     "Votes",
+    "answer_slot_matrix",
     "crowd_label_matrix",
     "crowd_lf_names",
     "crowd_vote_cells",
@@ -202,3 +203,22 @@ def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
     logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     return probs / probs.sum(axis=1, keepdims=True)
+
+
+def answer_slot_matrix(
+    crowd_answers: pd.DataFrame, tweet_ids: Sequence[int], n_slots: int | None = None
+) -> np.ndarray:
+    """Label matrix (tweets x slots) of one LF per answer slot: column k holds each tweet's
+    (k+1)-th answer in the order of `crowd_answers` where it is a class, else -1.
+
+    The tutorial's slot LFs give the same matrix; `n_slots` defaults to the most answers a tweet
+    has, and answers beyond it are left out.
+    """
+    slot = crowd_answers.groupby(level=0, sort=False).cumcount().to_numpy()
+    n_slots = int(slot.max(initial=-1)) + 1 if n_slots is None else n_slots
+    rows = pd.Index(tweet_ids).get_indexer(crowd_answers.index)
+    answers = crowd_answers["answer"].to_numpy()
+    vote = (rows >= 0) & np.isin(answers, [label for label, _ in CLASSES]) & (slot < n_slots)
+    out = np.full((len(tweet_ids), n_slots), ABSTAIN, dtype=np.int64)
+    out[rows[vote], slot[vote]] = answers[vote]
+    return out
