@@ -92,6 +92,17 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder that refuses new files: read-only permissions, or for root (whom permissions do
+    not stop) /sys, which refuses new files to everyone."""
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The folder of the verified real CSVs: WEATHER_SENTIMENT_DIR, else the download cache.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,17 +124,6 @@ def test_an_output_file_that_is_a_folder_is_refused(tmp_path):
 def test_an_output_file_must_be_a_path(value):
     with pytest.raises(ParameterError, match="^metrics_path must be None or a file path, not "):
         output_file("metrics_path", value)
-
-
-@pytest.fixture
-def unwritable_folder(tmp_path: Path) -> Path:
-    """A folder that refuses new files: read-only permissions, or for root (whom permissions do
-    not stop) /sys, which refuses new files to everyone."""
-    if os.geteuid() == 0:
-        return Path("/sys")
-    folder = tmp_path / "read-only"
-    folder.mkdir(mode=0o555)
-    return folder
 
 
 def test_an_output_file_in_an_unwritable_folder_is_refused(unwritable_folder):
