@@ -12,7 +12,7 @@ from collections.abc import Collection
 from numbers import Integral
 from pathlib import Path
 
-__all__ = ["ParameterError", "at_most", "choice", "count", "output_file", "seed", "text"]
+__all__ = ["ParameterError", "choice", "count", "output_file", "seed", "text"]
 
 #: Seeds that numpy and pandas (`random_state`) accept: 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
@@ -32,20 +32,13 @@ def _is_integer(value: object) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def count(name: str, value: object, minimum: int = 1) -> int:
-    """`value` if it is an integer of at least `minimum` (not a bool, a float or a string)."""
-    if not _is_integer(value) or value < minimum:
-        raise ParameterError(
-            f"{name} must be an integer of at least {minimum}, not {_shown(value)}."
-        )
+def count(name: str, value: object, minimum: int = 1, most: tuple[str, int] | None = None) -> int:
+    """`value` if it is an integer (not a bool, a float or a string) of at least `minimum`, and
+    at most the value of another parameter when `most` is that parameter's (name, value)."""
+    if not _is_integer(value) or value < minimum or (most is not None and value > most[1]):
+        accepts = f"from {minimum} to {most[0]} ({most[1]})" if most else f"of at least {minimum}"
+        raise ParameterError(f"{name} must be an integer {accepts}, not {_shown(value)}.")
     return int(value)
-
-
-def at_most(name: str, value: int, limit_name: str, limit: int) -> int:
-    """`value` if it is at most `limit`, the value of the parameter `limit_name`."""
-    if value > limit:
-        raise ParameterError(f"{name} must be at most {limit_name} ({limit}), not {value}.")
-    return value
 
 
 def seed(name: str, value: object) -> int:

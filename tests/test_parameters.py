@@ -11,7 +11,6 @@ import pytest
 
 from crowdsourcing.parameters import (
     ParameterError,
-    at_most,
     choice,
     count,
     output_file,
@@ -47,11 +46,15 @@ def test_a_parameter_error_is_a_value_error():
     assert issubclass(ParameterError, ValueError)
 
 
-def test_at_most_names_the_limiting_parameter():
-    assert at_most("few_answers", 3, "answers_per_task", 3) == 3
-    with pytest.raises(ParameterError) as caught:
-        at_most("few_answers", 4, "answers_per_task", 3)
-    assert str(caught.value) == "few_answers must be at most answers_per_task (3), not 4."
+def test_a_count_can_be_bounded_by_another_parameter():
+    assert count("few_answers", 3, most=("answers_per_task", 3)) == 3
+    for value in (4, 0, "2"):
+        with pytest.raises(ParameterError) as caught:
+            count("few_answers", value, most=("answers_per_task", 3))
+        assert str(caught.value) == (
+            f"few_answers must be an integer from 1 to answers_per_task (3), "
+            f"not {value!r} ({type(value).__name__})."
+        )
 
 
 @pytest.mark.parametrize("value", [0, 123, 2**32 - 1, np.uint32(7)])
