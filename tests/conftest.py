@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+import jupytext
+import nbformat
 import numpy as np
 import pandas as pd
 import papermill
@@ -171,6 +173,73 @@ def assert_tidy(nb) -> None:
         assert "Warning" not in text, cell.source[:80]
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
         assert not re.search(r"\b\d+\.\d{4,}\b", text), f"long number in: {cell.source[:80]}"
+
+
+#: Any number as a notebook prints it: a sign, thousands separators, decimals.
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def _close(a: str, b: str, tolerance: float) -> bool:
+    """Whole numbers equal; decimals (either one) within `tolerance`."""
+    if "." not in a + b:
+        return a == b
+    return abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= tolerance
+
+
+def same_figures(fresh: str, stored: str, tolerance: float = 0.0) -> bool:
+    """The same text around the numbers, whole numbers equal, decimals within `tolerance`."""
+    if NUMBER.sub("#", fresh) != NUMBER.sub("#", stored):
+        return False
+    pairs = zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True)
+    return all(_close(a, b, tolerance) for a, b in pairs)
+
+
+def assert_fresh_run_shows_the_stored(
+    fresh, notebook: Path, tolerance: float, only_in: str | None = None
+) -> None:
+    """`fresh`, an execution of `notebook`, runs the stored code and shows the stored outputs in
+    every cell not tagged timings; decimals may differ by `tolerance`, only in the cells whose
+    stored text contains `only_in` when that is given."""
+    stored = nbformat.read(notebook, as_version=4)
+    assert [c.source for c in code_cells(fresh)] == [c.source for c in code_cells(stored)]
+    for fresh_cell, stored_cell in zip(code_cells(fresh), code_cells(stored), strict=True):
+        if sync_notebooks.TIMINGS in stored_cell.metadata.get("tags", []):
+            continue
+        fresh_text, stored_text = visible_text(fresh_cell), visible_text(stored_cell)
+        allowed = tolerance if only_in is None or only_in in stored_text else 0.0
+        assert same_figures(fresh_text, stored_text, allowed), (fresh_text, stored_text)
+
+
+def assert_stored_executed_and_tidy(notebook: Path) -> str:
+    """The stored `notebook` was executed in order and is tidy, and its first code cell is the
+    parameters cell, writing no metrics by default; returns that cell's source."""
+    stored = nbformat.read(notebook, as_version=4)
+    cells = code_cells(stored)
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+    assert_tidy(stored)
+    assert "parameters" in cells[0].metadata.get("tags", [])
+    assert "metrics_path = None" in cells[0].source
+    return cells[0].source
+
+
+def assert_in_sync(notebook: Path, paired: Path) -> None:
+    """The stored `notebook` and its `paired` script hold the same code and markdown cells."""
+    stored, script = nbformat.read(notebook, as_version=4), jupytext.read(paired)
+    assert [c.source for c in code_cells(script)] == [c.source for c in code_cells(stored)]
+    assert [c.source for c in script.cells if c.cell_type == "markdown"] == [
+        c.source for c in stored.cells if c.cell_type == "markdown"
+    ]
+
+
+def parameters_checked(paired: Path, **parameters) -> dict:
+    """Run the paired script's parameters cell, then `parameters` as papermill injects them,
+    then the cell after, which checks them; return the names they define."""
+    cells = code_cells(jupytext.read(paired))
+    namespace: dict = {}
+    exec(cells[0].source, namespace)
+    namespace.update(parameters)
+    exec(cells[1].source, namespace)
+    return namespace
 
 
 def flip_test_labels(gold: pd.DataFrame, answers: pd.DataFrame, test_ids: pd.Index):

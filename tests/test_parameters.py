@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SCALING_TUTORIAL, parameters_checked
 from crowdsourcing.parameters import (
     ParameterError,
     choice,
@@ -149,3 +150,33 @@ def test_the_checks_import_nothing_heavy():
     module = Path(__file__).resolve().parents[1] / "crowdsourcing" / "parameters.py"
     out = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+#: The paired scripts whose second code cell checks the parameters of the first.
+CHECKING_NOTEBOOKS = [SCALING_TUTORIAL.with_suffix(".py")]
+
+
+@pytest.mark.parametrize("paired", CHECKING_NOTEBOOKS, ids=lambda p: p.name)
+def test_the_cell_after_the_parameters_checks_them(paired, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert parameters_checked(paired)["metrics_path"] is None
+    assert parameters_checked(paired, metrics_path="m.json")["metrics_path"] == tmp_path / "m.json"
+    with pytest.raises(ParameterError, match="^metrics_path must be a file in an existing folder"):
+        parameters_checked(paired, metrics_path=str(tmp_path / "missing" / "m.json"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("n_tasks", "3", "n_tasks must be an integer of at least 1, not '3' (str)."),
+        ("n_tasks", 0, "n_tasks must be an integer of at least 1, not 0 (int)."),
+        ("dask_workers", 1.5, "dask_workers must be an integer of at least 1, not 1.5 (float)."),
+        ("few_answers", 21, "few_answers must be an integer from 1 to answers_per_task (20)"),
+        ("answers_per_task", 201, "answers_per_task must be an integer from 1 to n_workers (200)"),
+        ("end_model_tweets", 5_001, "end_model_tweets must be an integer from 1 to n_tasks (5000)"),
+    ],
+)
+def test_the_scaling_notebook_refuses_in_its_second_cell(name, value, message):
+    with pytest.raises(ParameterError) as caught:
+        parameters_checked(SCALING_TUTORIAL.with_suffix(".py"), **{name: value})
+    assert str(caught.value).startswith(message)
