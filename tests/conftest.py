@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import papermill
 import pytest
-from dask.distributed import Client
+from dask.distributed import Client, LocalCluster
 
 from crowdsourcing.data import (
     ANSWERS_FILE,
@@ -119,6 +120,45 @@ def real_data_dir() -> Path:
             pytest.fail(f"CI must provide the real data: {err}")
         pytest.skip(f"the real Weather Sentiment CSVs are not available: {err}")
     return paths[GOLD_FILE].parent
+
+
+# The fast subset (-m "not slow") starts no Dask cluster. A test is marked slow at collection when
+# its code, or that of a fixture it uses, starts one; any other test that starts one fails.
+CLUSTER_CALL = re.compile(r"\b(?:dask_client|local_cluster|LocalCluster|Client)\(")
+
+
+def _starts_a_cluster(item: pytest.Item) -> bool:
+    """Whether `item`'s function or one of its fixtures' functions calls a cluster starter."""
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else []:
+        functions += [definition.func for definition in definitions]
+    for function in functions:
+        try:
+            if CLUSTER_CALL.search(inspect.getsource(function)):
+                return True
+        except (OSError, TypeError):  # a built-in fixture, or no function
+            continue
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that starts a Dask cluster, itself or through a fixture."""
+    for item in items:
+        if item.get_closest_marker("slow") is None and _starts_a_cluster(item):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def no_cluster_unless_slow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Fail a test not marked slow that starts a LocalCluster anyway (through a helper)."""
+    if request.node.get_closest_marker("slow") is None:
+
+        def refuse(*args, **kwargs) -> None:
+            pytest.fail(f"{request.node.nodeid} starts a Dask cluster: mark it slow")
+
+        monkeypatch.setattr(LocalCluster, "__init__", refuse)
 
 
 @pytest.fixture(scope="module")
