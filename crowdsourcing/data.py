@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pooch
+import requests
 
 __all__ = [
     "DataError",
@@ -98,10 +99,16 @@ def _download(name: str, expected: str | None, cache: Path, base_url: str) -> Pa
             "Nothing was kept. Try again later, or put a verified copy in a folder and set "
             f"{ENV_DIR} to it."
         ) from err
-    except Exception as err:  # network errors, HTTP errors, disk errors
+    except requests.RequestException as err:  # pooch downloads with requests; also OSErrors
         raise DataError(
             f"Could not download {name} from {url}: {err}. Check the network connection, or "
             f"download both CSVs yourself and set {ENV_DIR} to the folder that holds them."
+        ) from err
+    except OSError as err:  # the cache: not a folder, not writable, full
+        raise DataError(
+            f"Could not store {name} in the cache folder {cache}: {err}. Set {ENV_CACHE} to a "
+            f"folder you can write to, or download both CSVs yourself and set {ENV_DIR} to the "
+            "folder that holds them."
         ) from err
 
 

@@ -41,6 +41,21 @@ dask_workers = 2  # local worker processes
 metrics_path = None  # a file name here makes the notebook write its figures as JSON
 
 # %% [markdown]
+# The next cell checks the parameters: a value the notebook cannot use stops it there, before any work, with a sentence that names the parameter and what it accepts.
+
+# %%
+from crowdsourcing.parameters import count, output_file
+
+n_tasks, n_workers = count("n_tasks", n_tasks), count("n_workers", n_workers)
+answers_per_task = count("answers_per_task", answers_per_task, most=("n_workers", n_workers))
+few_answers = count("few_answers", few_answers, most=("answers_per_task", answers_per_task))
+lf_route_sample = count("lf_route_sample", lf_route_sample, most=("n_tasks", n_tasks))
+text_sample = count("text_sample", text_sample, most=("n_tasks", n_tasks))
+end_model_tweets = count("end_model_tweets", end_model_tweets, most=("n_tasks", n_tasks))
+dask_workers = count("dask_workers", dask_workers)
+metrics_path = output_file("metrics_path", metrics_path)  # resolved here, in this folder
+
+# %% [markdown]
 # ## A synthetic crowd job
 #
 # Each tweet is answered by `answers_per_task` distinct workers; each worker is right with its own accuracy (55% to 95%) and otherwise picks one of the other four answers.

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import re
 from pathlib import Path
 
+import jupytext
+import nbformat
 import numpy as np
 import pandas as pd
 import papermill
 import pytest
-from dask.distributed import Client
+from dask.distributed import Client, LocalCluster
 
 from crowdsourcing.data import (
     ANSWERS_FILE,
@@ -92,6 +95,17 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder that refuses new files: read-only permissions, or for root (whom permissions do
+    not stop) /sys, which refuses new files to everyone."""
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The folder of the verified real CSVs: WEATHER_SENTIMENT_DIR, else the download cache.
@@ -106,6 +120,45 @@ def real_data_dir() -> Path:
             pytest.fail(f"CI must provide the real data: {err}")
         pytest.skip(f"the real Weather Sentiment CSVs are not available: {err}")
     return paths[GOLD_FILE].parent
+
+
+# The fast subset (-m "not slow") starts no Dask cluster. A test is marked slow at collection when
+# its code, or that of a fixture it uses, starts one; any other test that starts one fails.
+CLUSTER_CALL = re.compile(r"\b(?:dask_client|local_cluster|LocalCluster|Client)\(")
+
+
+def _starts_a_cluster(item: pytest.Item) -> bool:
+    """Whether `item`'s function or one of its fixtures' functions calls a cluster starter."""
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else []:
+        functions += [definition.func for definition in definitions]
+    for function in functions:
+        try:
+            if CLUSTER_CALL.search(inspect.getsource(function)):
+                return True
+        except (OSError, TypeError):  # a built-in fixture, or no function
+            continue
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that starts a Dask cluster, itself or through a fixture."""
+    for item in items:
+        if item.get_closest_marker("slow") is None and _starts_a_cluster(item):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def no_cluster_unless_slow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Fail a test not marked slow that starts a LocalCluster anyway (through a helper)."""
+    if request.node.get_closest_marker("slow") is None:
+
+        def refuse(*args, **kwargs) -> None:
+            pytest.fail(f"{request.node.nodeid} starts a Dask cluster: mark it slow")
+
+        monkeypatch.setattr(LocalCluster, "__init__", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +213,73 @@ def assert_tidy(nb) -> None:
         assert "Warning" not in text, cell.source[:80]
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"nan in: {cell.source[:80]}"
         assert not re.search(r"\b\d+\.\d{4,}\b", text), f"long number in: {cell.source[:80]}"
+
+
+#: Any number as a notebook prints it: a sign, thousands separators, decimals.
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def _close(a: str, b: str, tolerance: float) -> bool:
+    """Whole numbers equal; decimals (either one) within `tolerance`."""
+    if "." not in a + b:
+        return a == b
+    return abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= tolerance
+
+
+def same_figures(fresh: str, stored: str, tolerance: float = 0.0) -> bool:
+    """The same text around the numbers, whole numbers equal, decimals within `tolerance`."""
+    if NUMBER.sub("#", fresh) != NUMBER.sub("#", stored):
+        return False
+    pairs = zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True)
+    return all(_close(a, b, tolerance) for a, b in pairs)
+
+
+def assert_fresh_run_shows_the_stored(
+    fresh, notebook: Path, tolerance: float, only_in: str | None = None
+) -> None:
+    """`fresh`, an execution of `notebook`, runs the stored code and shows the stored outputs in
+    every cell not tagged timings; decimals may differ by `tolerance`, only in the cells whose
+    stored text contains `only_in` when that is given."""
+    stored = nbformat.read(notebook, as_version=4)
+    assert [c.source for c in code_cells(fresh)] == [c.source for c in code_cells(stored)]
+    for fresh_cell, stored_cell in zip(code_cells(fresh), code_cells(stored), strict=True):
+        if sync_notebooks.TIMINGS in stored_cell.metadata.get("tags", []):
+            continue
+        fresh_text, stored_text = visible_text(fresh_cell), visible_text(stored_cell)
+        allowed = tolerance if only_in is None or only_in in stored_text else 0.0
+        assert same_figures(fresh_text, stored_text, allowed), (fresh_text, stored_text)
+
+
+def assert_stored_executed_and_tidy(notebook: Path) -> str:
+    """The stored `notebook` was executed in order and is tidy, and its first code cell is the
+    parameters cell, writing no metrics by default; returns that cell's source."""
+    stored = nbformat.read(notebook, as_version=4)
+    cells = code_cells(stored)
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+    assert_tidy(stored)
+    assert "parameters" in cells[0].metadata.get("tags", [])
+    assert "metrics_path = None" in cells[0].source
+    return cells[0].source
+
+
+def assert_in_sync(notebook: Path, paired: Path) -> None:
+    """The stored `notebook` and its `paired` script hold the same code and markdown cells."""
+    stored, script = nbformat.read(notebook, as_version=4), jupytext.read(paired)
+    assert [c.source for c in code_cells(script)] == [c.source for c in code_cells(stored)]
+    assert [c.source for c in script.cells if c.cell_type == "markdown"] == [
+        c.source for c in stored.cells if c.cell_type == "markdown"
+    ]
+
+
+def parameters_checked(paired: Path, **parameters) -> dict:
+    """Run the paired script's parameters cell, then `parameters` as papermill injects them,
+    then the cell after, which checks them; return the names they define."""
+    cells = code_cells(jupytext.read(paired))
+    namespace: dict = {}
+    exec(cells[0].source, namespace)
+    namespace.update(parameters)
+    exec(cells[1].source, namespace)
+    return namespace
 
 
 def flip_test_labels(gold: pd.DataFrame, answers: pd.DataFrame, test_ids: pd.Index):

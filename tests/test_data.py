@@ -235,3 +235,22 @@ def test_no_network_and_no_copy_fails_clearly(sources, tmp_path):
     with pytest.raises(DataError, match=f"Could not download {GOLD_FILE}.*network"):
         fetch_files(cache_dir=tmp_path / "cache", hashes=hashes_of(sources), base_url=closed_port)
     assert not any((tmp_path / "cache").glob("*"))
+
+
+@pytest.mark.parametrize("kind", ["a file", "read-only", "inside read-only"])
+def test_an_unusable_cache_is_named_not_the_network(
+    server, sources, tmp_path, unwritable_folder, kind
+):
+    cache = {
+        "a file": tmp_path / "cache",
+        "read-only": unwritable_folder,
+        "inside read-only": unwritable_folder / "cache",
+    }[kind]
+    if kind == "a file":
+        cache.write_text("")
+    with pytest.raises(DataError) as caught:
+        fetch_from(server, cache, sources)
+    message = str(caught.value)
+    assert message.startswith(f"Could not store {GOLD_FILE} in the cache folder {cache}: ")
+    assert "WEATHER_SENTIMENT_CACHE to a folder you can write to" in message
+    assert "network" not in message and server.requests == []

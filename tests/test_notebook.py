@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import re
 
-import jupytext
 import nbformat
 import numpy as np
 import pandas as pd
@@ -18,10 +17,14 @@ import pytest
 
 from conftest import (
     TUTORIAL,
+    assert_fresh_run_shows_the_stored,
+    assert_in_sync,
+    assert_stored_executed_and_tidy,
     assert_test_labels_play_no_part,
     assert_tidy,
     code_cells,
     execute,
+    same_figures,
     visible_text,
 )
 from crowdsourcing.data import labelled_tweets, load_sources
@@ -190,39 +193,23 @@ def test_the_declared_end_model(executed):
     assert gap < 0.03
 
 
+FIGURE_TOLERANCE = 0.021  # one test tweet of 50, and the rounding of a shown figure
+
+
 @pytest.mark.slow
 def test_fresh_run_shows_what_the_stored_notebook_shows(executed):
     """The same text and the same figures. A figure may differ by 0.02 (one test tweet of 50):
     the label model's float32 arithmetic and the logistic regressions run through the CPU's vector
     instructions (AVX2 or AVX-512), and a tweet on the decision boundary can fall either side."""
     fresh, _ = executed
-    stored = nbformat.read(TUTORIAL, as_version=4)
-    assert [c.source for c in code_cells(fresh)] == [c.source for c in code_cells(stored)]
-    for fresh_cell, stored_cell in zip(code_cells(fresh), code_cells(stored), strict=True):
-        assert_same_figures(visible_text(fresh_cell), visible_text(stored_cell), fresh_cell.source)
-
-
-NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
-
-
-def assert_same_figures(fresh: str, stored: str, where: str, tolerance: float = 0.021) -> None:
-    """The same text around the numbers; decimals within `tolerance`, whole numbers equal."""
-    assert NUMBER.sub("#", fresh) == NUMBER.sub("#", stored), where[:80]
-    for a, b in zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True):
-        if "." in a or "." in b:
-            assert abs(float(a.replace(",", "")) - float(b.replace(",", ""))) <= tolerance, where
-        else:
-            assert a == b, where[:80]
+    assert_fresh_run_shows_the_stored(fresh, TUTORIAL, FIGURE_TOLERANCE)
 
 
 def test_figures_are_compared_with_the_stated_tolerance():
-    assert_same_figures("acc 0.860, 1,880 answers", "acc 0.840, 1,880 answers", "")
-    with pytest.raises(AssertionError):
-        assert_same_figures("acc 0.880", "acc 0.840", "")
-    with pytest.raises(AssertionError):
-        assert_same_figures("1,880 answers", "1,881 answers", "")
-    with pytest.raises(AssertionError):
-        assert_same_figures("better", "unresolved", "")
+    assert same_figures("acc 0.860, 1,880 answers", "acc 0.840, 1,880 answers", FIGURE_TOLERANCE)
+    assert not same_figures("acc 0.880", "acc 0.840", FIGURE_TOLERANCE)
+    assert not same_figures("1,880 answers", "1,881 answers", FIGURE_TOLERANCE)
+    assert not same_figures("better", "unresolved", FIGURE_TOLERANCE)
 
 
 @pytest.mark.slow
@@ -248,22 +235,11 @@ def test_too_few_splits_fail_before_the_splits_run():
 
 
 def test_stored_notebook_is_executed_and_tidy():
-    stored = nbformat.read(TUTORIAL, as_version=4)
-    cells = code_cells(stored)
-    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
-    assert_tidy(stored)
-    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
-    assert parameters and parameters[0] is cells[0]
-    assert "metrics_path = None" in parameters[0].source
+    assert_stored_executed_and_tidy(TUTORIAL)
 
 
 def test_notebook_and_paired_script_are_in_sync():
-    stored = nbformat.read(TUTORIAL, as_version=4)
-    paired = jupytext.read(PAIRED)
-    assert [c.source for c in code_cells(paired)] == [c.source for c in code_cells(stored)]
-    assert [c.source for c in paired.cells if c.cell_type == "markdown"] == [
-        c.source for c in stored.cells if c.cell_type == "markdown"
-    ]
+    assert_in_sync(TUTORIAL, PAIRED)
 
 
 def test_the_notebook_is_lean():

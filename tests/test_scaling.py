@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
-import jupytext
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 
-from conftest import SCALING_TUTORIAL, assert_tidy, code_cells, execute, visible_text
+from conftest import (
+    SCALING_TUTORIAL,
+    assert_fresh_run_shows_the_stored,
+    assert_in_sync,
+    assert_stored_executed_and_tidy,
+    assert_tidy,
+    code_cells,
+    execute,
+    same_figures,
+)
 from crowdsourcing.embeddings import embed_texts
 from crowdsourcing.votes import crowd_label_matrix, frequent_workers
 from scaling.answers import write_answers
@@ -104,31 +111,19 @@ def test_measure_counts_child_processes_when_asked():
     assert seen.peak_mib >= 190
 
 
-TIMINGS = "timings"  # the tag of the notebook's cells whose outputs are timings
 # The end model's held-out accuracy depends on the CPU: torch's float32 kernels round differently
 # with AVX-512 than with AVX2, and 2 of the 200 held-out tweets change sides (0.890 on an AVX-512
 # machine, 0.900 there with ATEN_CPU_CAPABILITY=avx2). Its figures may differ by 3 tweets of 200.
 CPU_DEPENDENT = "Accuracy on the held-out tweets"
 TOLERANCE = 3 / 200
-NUMBER = re.compile(r"\d[\d,]*\.\d+")
-
-
-def same_outputs(fresh: str, stored: str) -> bool:
-    """Equal texts; in the end model's accuracies, numbers within `TOLERANCE` of each other."""
-    if CPU_DEPENDENT not in stored:
-        return fresh == stored
-    if NUMBER.sub("#", fresh) != NUMBER.sub("#", stored):
-        return False
-    pairs = zip(NUMBER.findall(fresh), NUMBER.findall(stored), strict=True)
-    return all(abs(float(a) - float(b)) <= TOLERANCE for a, b in pairs)
 
 
 def test_same_outputs_allows_the_end_model_a_few_tweets():
     stored = f"{CPU_DEPENDENT} against the synthetic truth: 0.900\nOf 1,000 tweets"
-    assert same_outputs(stored.replace("0.900", "0.890"), stored)
-    assert not same_outputs(stored.replace("0.900", "0.880"), stored)
-    assert not same_outputs(stored.replace("1,000", "1,001"), stored)
-    assert not same_outputs("Labels of 5,000 tweets: 0.890", "Labels of 5,000 tweets: 0.900")
+    assert same_figures(stored.replace("0.900", "0.890"), stored, TOLERANCE)
+    assert not same_figures(stored.replace("0.900", "0.880"), stored, TOLERANCE)
+    assert not same_figures(stored.replace("1,000", "1,001"), stored, TOLERANCE)
+    assert not same_figures("Labels of 5,000 tweets: 0.890", "Labels of 5,000 tweets: 0.900")
 
 
 @pytest.mark.slow
@@ -158,26 +153,14 @@ def test_notebook_runs_with_other_parameters(tmp_path):
 def test_fresh_run_shows_what_the_stored_notebook_shows(tmp_path):
     """Outputs other than timings (tagged cells) are the same on every run, on any CPU."""
     fresh, metrics = execute(SCALING_TUTORIAL, tmp_path)
-    stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
     assert_tidy(fresh)
-    pairs = list(zip(code_cells(fresh), code_cells(stored), strict=True))
-    for fresh_cell, stored_cell in pairs:
-        assert fresh_cell.source == stored_cell.source
-        if TIMINGS not in stored_cell.metadata.get("tags", []):
-            fresh_text, stored_text = visible_text(fresh_cell), visible_text(stored_cell)
-            assert same_outputs(fresh_text, stored_text), (fresh_text, stored_text)
+    assert_fresh_run_shows_the_stored(fresh, SCALING_TUTORIAL, TOLERANCE, only_in=CPU_DEPENDENT)
     assert metrics["parameters"]["answers_per_task"] == 20
     assert metrics["end_model"]["accuracy"] > 0.8
 
 
 def test_stored_notebook_is_executed_and_tidy():
-    stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
-    cells = code_cells(stored)
-    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
-    assert_tidy(stored)
-    assert "parameters" in cells[0].metadata.get("tags", [])
-    assert "metrics_path = None" in cells[0].source
-    assert "answers_per_task = 20" in cells[0].source
+    assert "answers_per_task = 20" in assert_stored_executed_and_tidy(SCALING_TUTORIAL)
 
 
 def test_notebook_cells_hold_the_calls_to_copy():
@@ -198,12 +181,7 @@ def test_notebook_cells_hold_the_calls_to_copy():
 
 
 def test_notebook_and_paired_script_are_in_sync():
-    stored = nbformat.read(SCALING_TUTORIAL, as_version=4)
-    paired = jupytext.read(SCALING_TUTORIAL.with_suffix(".py"))
-    assert [c.source for c in code_cells(paired)] == [c.source for c in code_cells(stored)]
-    assert [c.source for c in paired.cells if c.cell_type == "markdown"] == [
-        c.source for c in stored.cells if c.cell_type == "markdown"
-    ]
+    assert_in_sync(SCALING_TUTORIAL, SCALING_TUTORIAL.with_suffix(".py"))
 
 
 def test_stopwatch_laps():

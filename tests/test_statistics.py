@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from crowdsourcing.statistics import (
+    MIN_SPLITS_TO_RESAMPLE,
     accuracy_ci,
     bootstrap_ci,
     budget_saving,
     budget_table,
+    interval_unit,
     paired_difference,
     verdict,
 )
@@ -48,6 +50,74 @@ def test_with_few_splits_the_interval_resamples_tweets_not_splits():
     assert 0 < diff["ci95"][0] < 0.4 < diff["ci95"][1] < 1
     mean, low, high = accuracy_ci(splits_of(a, b), "a")
     assert mean == pytest.approx(0.8) and low < 0.8 < high
+
+
+# Hand-computed values. A bootstrap mean of n flags is a Binomial count over n, with standard
+# error sqrt(p(1 - p) / n); a 95% percentile interval spans 1.96 of them either side of the mean
+# (a 90% one, 1.645). Intervals are compared within half the gap between the two levels' widths.
+Z95 = 1.96
+
+
+def half_width(p: float, n: int) -> float:
+    """Half the width of a 95% interval of the mean of n flags, a share p of them set."""
+    return Z95 * np.sqrt(p * (1 - p) / n)
+
+
+def test_the_interval_of_an_accuracy_is_95_percent():
+    """400 flags, half right: 0.5 ± 1.96 × 0.025 = [0.451, 0.549]; 90% would be ± 0.041."""
+    acc, low, high = bootstrap_ci(np.arange(400) % 2 == 0)
+    assert acc == 0.5
+    assert high - low == pytest.approx(2 * half_width(0.5, 400), abs=0.006)
+    assert low == pytest.approx(0.451, abs=0.003) and high == pytest.approx(0.549, abs=0.003)
+
+
+def splits_right(a: int, b: int, n_splits: int, n: int = 50) -> list[dict[str, np.ndarray]]:
+    """`n_splits` identical splits of `n` tweets: `a` right on the first `a`, `b` on `b`."""
+    return [{"a": np.arange(n) < a, "b": np.arange(n) < b}] * n_splits
+
+
+def test_below_5_splits_intervals_resample_the_tweets_at_95_percent():
+    """4 splits of 50 tweets: `a` right on 45 of each (0.9), `b` on the first 35 of them. Each of
+    the 200 (split, tweet) pairs differs by 1 or 0, a share 0.2 of them by 1."""
+    correct = splits_right(45, 35, n_splits=MIN_SPLITS_TO_RESAMPLE - 1)
+    assert interval_unit(len(correct)) == "test tweets of every split"
+    mean, low, high = accuracy_ci(correct, "a")
+    assert mean == pytest.approx(0.9)
+    assert high - low == pytest.approx(2 * half_width(0.9, 200), abs=0.007)  # 90%: 0.070
+    diff = paired_difference(correct, "a", "b")
+    assert diff["mean"] == pytest.approx(0.2) and diff["wins"] == 4
+    low, high = diff["ci95"]
+    assert high - low == pytest.approx(2 * half_width(0.2, 200), abs=0.009)  # 90%: 0.093
+
+
+def test_from_5_splits_intervals_resample_the_splits():
+    """5 identical splits: resampled, they give one value, so the interval is that value."""
+    correct = splits_right(45, 35, n_splits=MIN_SPLITS_TO_RESAMPLE)
+    assert MIN_SPLITS_TO_RESAMPLE == 5 and interval_unit(5) == "splits"
+    assert accuracy_ci(correct, "a") == pytest.approx((0.9, 0.9, 0.9))
+    assert paired_difference(correct, "a", "b")["ci95"] == pytest.approx([0.2, 0.2])
+
+
+def test_the_difference_is_paired_split_by_split():
+    """Accuracies that vary from 0.2 to 1.0 over five splits, `b` always 5 tweets (0.1) behind:
+    the differences are all 0.1, so their interval is [0.1, 0.1]; unpaired, it would be wide."""
+    correct = [
+        {"a": np.arange(50) < right, "b": np.arange(50) < right - 5}
+        for right in (10, 20, 30, 40, 50)
+    ]
+    diff = paired_difference(correct, "a", "b")
+    assert diff["mean"] == pytest.approx(0.1) and diff["ci95"] == pytest.approx([0.1, 0.1])
+    assert (diff["wins"], diff["ties"], diff["losses"]) == (5, 0, 0)
+
+
+def test_the_paired_interval_over_splits_is_95_percent():
+    """Differences 0.1, 0.1, 0.1, 0.1 and 0.3: a resample's mean is 0.1 + 0.04 K, K ~ Binomial(5,
+    0.2) the times 0.3 is drawn. P(K = 0) = 0.33 > 2.5%, so the low end is 0.1; P(K <= 2) = 0.942
+    and P(K <= 3) = 0.993, so the 97.5th percentile is K = 3: 0.22."""
+    correct = splits_right(50, 45, n_splits=4) + splits_right(50, 35, n_splits=1)
+    diff = paired_difference(correct, "a", "b")
+    assert diff["mean"] == pytest.approx(0.14)
+    assert diff["ci95"] == pytest.approx([0.1, 0.22])
 
 
 def test_the_verdict_follows_the_interval():
