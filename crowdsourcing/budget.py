@@ -28,21 +28,30 @@ from crowdsourcing.statistics import (
 from crowdsourcing.votes import ABSTAIN
 
 __all__ = [
+    "DECLARED",
     "DEV",
+    "GOLD_VOTES",
+    "LABEL_MODEL_DEV",
+    "MAJORITY_DEV",
     "NO_ANSWERS",
     "TEST",
     "TRAIN",
     "Budget",
     "budget_saving",
+    "declared_outcomes",
     "differences",
     "hard_labels",
     "label_quality",
     "outcomes",
     "run_budget_splits",
-    "test_accuracy",
+    "end_model_accuracy",
+    "gold_labels",
 ]
 
 TRAIN, DEV, TEST = "train", "dev", "test"
+#: The declared end model, its gold yardstick, and the label models whose dev labels it reports.
+DECLARED, GOLD_VOTES = "LabelModel soft + LF votes", "gold + LF votes"
+LABEL_MODEL_DEV, MAJORITY_DEV = "LabelModel", "majority vote"
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,45 @@ def outcomes(
     return pd.concat(rows, ignore_index=True).assign(budget=budget, answers=answers, source=source)
 
 
+def declared_outcomes(
+    split: Split,
+    *,
+    vectors: pd.DataFrame,
+    text_L: pd.DataFrame,
+    fit_label_model: Callable,
+    fit_end_model: Callable,
+    budget: Budget,
+    **_,
+) -> pd.DataFrame:
+    """The declared end model (soft labels of `fit_label_model` over the split's own answers and
+    every LF; the sentence vectors and the text LFs' votes as features) and its gold yardstick on
+    the test tweets; the label model's and a majority vote's dev labels. Other keyword arguments
+    (a pipeline's other inputs) are ignored."""
+    from snorkel.labeling.model import MajorityLabelVoter
+
+    features = pd.concat([vectors, text_L.replace({ABSTAIN: 0, 0: -1})], axis=1)
+    model = fit_label_model(split.L_train)
+    soft = pd.DataFrame(model.predict_proba(split.L_train), split.train.index)
+    X_test, answers = features.loc[split.test.index].to_numpy(), len(split.crowd)
+    runs = [
+        outcomes(
+            budget,
+            name,
+            answers,
+            test=pd.Series(fit_end_model(features, y).predict(X_test), split.test.index),
+        )
+        for name, y in [(DECLARED, soft), (GOLD_VOTES, split.y_train)]
+    ]
+    dev = {
+        LABEL_MODEL_DEV: model.predict(split.L_dev),
+        MAJORITY_DEV: MajorityLabelVoter().predict(split.L_dev),
+    }
+    runs += [
+        outcomes(budget, n, answers, dev=pd.Series(d, split.dev.index)) for n, d in dev.items()
+    ]
+    return pd.concat(runs, ignore_index=True)
+
+
 def _scored(split: Split, pipeline: Callable[..., pd.DataFrame], **inputs) -> pd.DataFrame:
     """`pipeline(split, **inputs)`'s outcomes, with the split's seed."""
     return pipeline(split, **inputs).assign(seed=split.seed)
@@ -115,10 +163,11 @@ def run_budget_splits(
     exclude: Iterable[int] = (),
     **inputs,
 ) -> pd.DataFrame:
-    """The outcomes of `pipeline(split, **inputs)` on the split of each seed, on every core, each
-    row scored against gold here; test tweets in `exclude` (tweet ids) are left out."""
+    """The outcomes of `pipeline(split, text_L=text_L, **inputs)` on the split of each seed, on
+    every core, each row scored against gold here; test tweets in `exclude` (tweet ids) are left
+    out. `text_L` holds the text LFs' votes on every tweet, by tweet id."""
     data = {"gold": gold, "answers": answers, "text_L": text_L, "min_answers": min_answers}
-    job = partial(_scored, pipeline=pipeline, **inputs)
+    job = partial(_scored, pipeline=pipeline, text_L=text_L, **inputs)
     table = pd.concat(run_splits(seeds, job, **data), ignore_index=True)
     table = table[~((table.role == TEST) & table.tweet_id.isin(list(exclude)))]
     truth = labelled_tweets(gold)["sentiment"]
@@ -135,7 +184,7 @@ def _per_split(table: pd.DataFrame, role: str) -> list[dict]:
     ]
 
 
-def test_accuracy(table: pd.DataFrame) -> pd.DataFrame:
+def end_model_accuracy(table: pd.DataFrame) -> pd.DataFrame:
     """Mean test accuracy over the splits of every (budget, source), with its 95% interval
     (resampling splits, or test tweets with fewer than `MIN_SPLITS_TO_RESAMPLE` splits) and
     the mean answers bought."""
@@ -172,33 +221,41 @@ def differences(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 def label_quality(table: pd.DataFrame, answered_by: str, free: Sequence[str] = ()) -> pd.DataFrame:
     """Means over splits of each source's training labels at each budget: `coverage` (the share
-    of training tweets labelled), `accuracy` on the tweets it labels, and `accuracy_answered` on
-    the tweets `answered_by` labels at that budget, the same tweets for every source. Sources in
-    `free` buy no answer; their labels are scored against every budget's answered tweets."""
+    of a split's training tweets it labels), `accuracy` on the tweets it labels, and
+    `accuracy_answered` on the tweets `answered_by` labels at that budget, the same tweets for
+    every source. Sources in `free` buy no answer; their labels are scored against every budget's
+    answered tweets. A split's training tweets are those any source has a row for."""
     train = table[table.role == TRAIN]
-    answered = train[train.source == answered_by]
-    answered = answered[answered.label != ABSTAIN][["seed", "budget", "tweet_id"]]
+    n_train = train.groupby("seed").tweet_id.nunique()
+    answered = train[(train.source == answered_by) & (train.label != ABSTAIN)]
+    answered = answered[["seed", "budget", "tweet_id"]].assign(answered=True)
+    n_answered = answered.groupby(["seed", "budget"]).size()
     budgets = answered.budget.unique()
-    free_rows = train[train.source.isin(free)]
-    priced = train[~train.source.isin(free)]
-    rows = pd.concat(
-        [priced, *(free_rows.assign(budget=budget) for budget in budgets)], ignore_index=True
+    priced, free_rows = train[~train.source.isin(free)], train[train.source.isin(free)]
+    rows = pd.concat([priced, *(free_rows.assign(budget=b) for b in budgets)], ignore_index=True)
+    rows = rows.merge(answered, how="left", on=["seed", "budget", "tweet_id"])
+    labelled = rows.label != ABSTAIN
+    rows = rows.assign(
+        labelled=labelled,
+        right=rows.correct & labelled,
+        right_answered=rows.correct & labelled & rows.answered.notna(),
     )
-    rows = rows.merge(answered.assign(answered=True), how="left", on=["seed", "budget", "tweet_id"])
-    rows = rows.assign(answered=rows.answered.notna(), labelled=rows.label != ABSTAIN)
-    per_split = rows.groupby(["budget", "source", "seed"]).apply(_quality, include_groups=False)
+    sums = rows.groupby(["budget", "source", "seed"])[["labelled", "right", "right_answered"]].sum()
+    seeds, budget_of = sums.index.get_level_values("seed"), sums.index.get_level_values("budget")
+    answered_here = n_answered.reindex(list(zip(seeds, budget_of, strict=True))).to_numpy()
+    per_split = pd.DataFrame(
+        {
+            "coverage": sums.labelled / n_train.loc[seeds].to_numpy(),
+            "accuracy": sums.right / sums.labelled.where(sums.labelled > 0),
+            "accuracy_answered": sums.right_answered / answered_here,
+        }
+    )
     return per_split.groupby(["budget", "source"]).mean()
 
 
-def _quality(rows: pd.DataFrame) -> pd.Series:
-    """Coverage and accuracy of one source's labels on one split."""
-    return pd.Series(
-        {
-            "coverage": rows.labelled.mean(),
-            "accuracy": rows.correct[rows.labelled].mean(),
-            "accuracy_answered": rows.correct[rows.answered].mean(),
-        }
-    )
+def gold_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
+    """A label source that buys no answer: the split's gold training labels, for comparison."""
+    return split.y_train
 
 
 def budget_saving(

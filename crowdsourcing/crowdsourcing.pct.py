@@ -40,7 +40,6 @@ metrics_path = None  # a file name here makes the notebook write its key figures
 # %%
 from crowdsourcing.parameters import count, output_file, seed, text
 
-# A value the notebook cannot use stops it here, before any work, in a sentence naming it.
 split_seed, n_splits = seed("split_seed", split_seed), count("n_splits", n_splits)
 embedding_model = text("embedding_model", embedding_model)
 label_model_epochs = count("label_model_epochs", label_model_epochs)
@@ -179,9 +178,7 @@ summary[summary.Coverage > 0].head(4)
 from snorkel.labeling.model import LabelModel
 
 
-def fit_label_model(
-    L: np.ndarray, model_class: type = LabelModel, epochs: int = label_model_epochs
-) -> LabelModel:
+def fit_label_model(L: np.ndarray, model_class=LabelModel, epochs=label_model_epochs) -> LabelModel:
     """A two-class label model fitted on the label matrix `L` (no gold labels involved)."""
     model = model_class(cardinality=2, verbose=False)
     model.fit(L, n_epochs=epochs, seed=123, l2=0.1, lr=0.01, progress_bar=False)
@@ -230,9 +227,8 @@ from crowdsourcing.statistics import bootstrap_ci
 Y_test = df_test.sentiment.to_numpy()
 X_train, X_test = vectors.loc[df_train.index].to_numpy(), vectors.loc[df_test.index].to_numpy()
 y_train = labelled_tweets(gold).sentiment.loc[df_train.index]
-gold_model_test_acc = (
-    LogisticRegression(solver="liblinear").fit(X_train, y_train).score(X_test, Y_test)
-)
+gold_model = LogisticRegression(solver="liblinear").fit(X_train, y_train)
+gold_model_test_acc = gold_model.score(X_test, Y_test)
 rule_test_acc = ((apply_lfs([polarity_positive], df_test)[:, 0] == POSITIVE) == Y_test).mean()
 end_model_test_acc, low, high = bootstrap_ci(end_model.predict(X_test) == Y_test)
 print(f"End model on test: {end_model_test_acc:.2f} (95% interval {low:.2f} to {high:.2f})")
@@ -393,23 +389,18 @@ def believed_precision(model: LabelModel) -> np.ndarray:
 dev_summary = LFAnalysis(reference.L_dev, lfs=None).lf_summary(reference.dev.sentiment.to_numpy())
 precision = pd.DataFrame(
     {
-        "kind": ["text"] * reference.n_text
-        + ["crowd"] * (len(reference.lf_names) - reference.n_text),
+        "kind": np.where(np.arange(len(reference.lf_names)) < reference.n_text, "text", "crowd"),
         "dev accuracy": dev_summary["Emp. Acc."].to_numpy(),
         "dev votes": (dev_summary["Correct"] + dev_summary["Incorrect"]).to_numpy(),
         "believed": believed_precision(stronger),
     },
     index=reference.lf_names,
 )
-crowd_votes = precision[precision.kind == "crowd"]["dev votes"]
-print(
-    f"Dev votes per crowd LF: median {crowd_votes.median():.0f}, {(crowd_votes <= 2).sum()} of {len(crowd_votes)} with 2 or fewer"
-)
 plot_believed_precision(precision)
 
 # %% [markdown]
 # Points below the dashed line are LFs the model trusts less than dev does; points above, more.
-# A crowd LF has few dev votes (the line above gives their median), and with so few a dev accuracy of 1.00 comes easily, so many crowd LFs sit at the right edge, below the line.
+# A crowd LF has only a few dev votes (the marker sizes show how many), and with so few a dev accuracy of 1.00 comes easily, so many crowd LFs sit at the right edge, below the line.
 # The figures below say where each kind of LF falls:
 
 # %%
@@ -438,28 +429,15 @@ from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_label_matrix
 
 split = make_split(split_seed, gold, answers, text_L, MIN_ANSWERS)
-ids, text_train = split.train.index, text_L.loc[split.train.index].to_numpy()
-few = split.bought(0.25, 3)
-answering = frequent_workers(few, min_answers=0)
-per_worker = few.worker_id.value_counts()
-print(
-    f"{len(few)} answers from {len(answering)} workers; {(per_worker <= 2).sum()} of them gave 1 or 2"
-)
-L_workers = np.hstack([text_train, crowd_label_matrix(few, ids, answering)])
+ids, few = split.train.index, split.bought(0.25, 3)
+text_train, answering = text_L.loc[ids].to_numpy(), few.worker_id.value_counts()
+print(f"{len(few)} answers, {len(answering)} workers, {(answering <= 2).sum()} of them with 1 or 2")
+L_workers = np.hstack([text_train, crowd_label_matrix(few, ids, sorted(answering.index))])
 by_worker = fit_label_model(L_workers, FastLabelModel)
-dev_text = LFAnalysis(text_L.loc[split.dev.index].to_numpy(), lfs=None).lf_summary(
-    split.dev.sentiment.to_numpy()
-)
-Table(
-    pd.DataFrame(
-        {
-            "believed": believed_precision(by_worker)[: text_L.shape[1]],
-            "dev accuracy": dev_text["Emp. Acc."].to_numpy(),
-        },
-        index=text_L.columns,
-    ),
-    caption=f"The text LFs, split {split_seed}",
-)
+y_dev = split.dev.sentiment.to_numpy()
+dev_accuracy = LFAnalysis(text_L.loc[split.dev.index].to_numpy()).lf_summary(y_dev)["Emp. Acc."]
+believed = believed_precision(by_worker)[: text_L.shape[1]]
+Table(pd.DataFrame({"believed": believed, "dev accuracy": dev_accuracy.to_numpy()}, text_L.columns))
 
 # %% [markdown]
 # The model believes most text LFs more precise than they are on dev: with so few answers per worker, it judges the workers by how often they agree with the text LFs, and the text LFs by how often they agree with each other.
@@ -467,25 +445,20 @@ Table(
 # For each pair, the share of one LF's votes on the training tweets that the other casts too, with the same label:
 
 # %%
-votes = text_L.loc[ids]
-same = {
-    a: {b: ((votes[a] == votes[b]) & (votes[a] != ABSTAIN)).sum() for b in votes} for a in votes
-}
-Table(
-    pd.DataFrame(same).T.div((votes != ABSTAIN).sum(), axis=0),
-    caption="Row LF's training votes cast too by the column LF, same label",
-)
+from crowdsourcing.votes import shared_votes
+
+Table(shared_votes(text_L.loc[ids]), caption="Row LF's training votes cast too by the column LF")
 
 # %% [markdown]
 # `polarity_negative` votes only where `polarity_negative_2` does (its row reads 1.000 there), and `polarity_positive` and `polarity_negative_2` never vote together, while one of them votes on every tweet: TextBlob's thresholds make them so.
 # A label model that takes its LFs to be independent given the class counts such a pair as two witnesses, and overrates both.
 #
-# Two changes follow from this, decided before measuring them on the training tweets and checked on the read half of the reference split's dev tweets:
+# Three changes follow from this, each checked on the read half of the reference split's dev tweets; training and test labels only score them, below:
 #
 # - **Pool the workers by answer slot.** One LF per answer bought: `answer_1` is each tweet's first answer, `answer_2` its second, and so on. Every slot sees a random worker, so each slot LF is an average worker, judged on every tweet that got answers.
 # - **Fold the text LFs into one vote**, the hard label of the label model over the text LFs alone, so their copies count once.
+# - **Fit where the answers are.** The slot LFs abstain together on every tweet without answers, which the model would read as a dependency too; so it is fitted on the answered tweets only, and the others keep the text LFs' own labels.
 #
-# The slot LFs abstain together on every tweet without answers, which the model would read as a dependency too; so it is fitted on the answered tweets only, and the others keep the text LFs' own labels.
 # A label model needs three LFs, so with one answer per tweet the seven text LFs stay unfolded.
 # The slot LFs, as LFs, and the same matrix from `answer_slot_matrix`, which the budget part uses for speed:
 
@@ -510,10 +483,9 @@ def slot_lfs(bought: pd.DataFrame) -> list[LabelingFunction]:
 
 
 L_slots = apply_lfs(slot_lfs(few), split.train)
+same_slots = (answer_slot_matrix(few, ids) == L_slots).all()
 same_workers = (crowd_label_matrix(crowd_answers, df_train.index, workers) == L_crowd_train).all()
-print(
-    f"Slot LFs: {L_slots.shape[1]}; answer_slot_matrix gives their matrix: {(answer_slot_matrix(few, ids) == L_slots).all()}"
-)
+print(f"Slot LFs: {L_slots.shape[1]}; answer_slot_matrix gives their matrix: {same_slots}")
 print(f"crowd_label_matrix gives the first part's worker LFs' matrix: {same_workers}")
 
 # %% [markdown]
@@ -525,33 +497,27 @@ from snorkel.labeling.model import MajorityLabelVoter
 from crowdsourcing.budget import hard_labels
 
 
-def crowd_and_text_labels(
-    bought: pd.DataFrame, text: np.ndarray, ids: pd.Index, epochs: int
-) -> pd.DataFrame:
+def crowd_and_text_labels(bought: pd.DataFrame, text: np.ndarray, split) -> pd.DataFrame:
     """Soft labels: a label model over the text LFs' one vote and the slot LFs on the tweets with
     answers, fitted there; the label model over the text LFs alone on the others."""
-    text_model = fit_label_model(text, FastLabelModel, epochs)
+    text_model = fit_label_model(text, FastLabelModel)
     probs = text_model.predict_proba(text)
-    slots = answer_slot_matrix(bought, ids)
+    slots = answer_slot_matrix(bought, split.train.index)
     answered = (slots != ABSTAIN).any(axis=1)
     text_votes = text_model.predict(text)[:, None] if slots.shape[1] >= 2 else text
     L = np.hstack([text_votes, slots])[answered]
     if answered.any():
-        probs[answered] = fit_label_model(L, FastLabelModel, epochs).predict_proba(L)
-    return pd.DataFrame(probs, ids)
+        probs[answered] = fit_label_model(L, FastLabelModel).predict_proba(L)
+    return pd.DataFrame(probs, split.train.index)
 
 
-majority = MajorityLabelVoter().predict(crowd_label_matrix(few, ids, answering))
+majority = MajorityLabelVoter().predict(crowd_label_matrix(few, ids, sorted(answering.index)))
 voted = majority != ABSTAIN
-designs = {
-    "an LF pair per worker, seven text LFs": by_worker.predict(L_workers),
-    "slot LFs, one text vote": hard_labels(
-        crowd_and_text_labels(few, text_train, ids, label_model_epochs)
-    ),
-}
+by_slot = hard_labels(crowd_and_text_labels(few, text_train, split)).to_numpy()
+designs = {"An LF pair per worker": by_worker.predict(L_workers), "Slot LFs": by_slot}
 for name, labels in designs.items():
-    agree = (np.asarray(labels) == majority)[voted]
-    print(f"{name}: the majority vote's label on {agree.sum()} of {voted.sum()} answered tweets")
+    agree = (labels == majority)[voted].sum()
+    print(f"{name}: the majority vote's label on {agree} of {voted.sum()} answered tweets")
 
 # %% [markdown]
 # No gold label is read here: agreeing with the majority vote of three answers is the bar, because three answers agree with gold far more often than the text LFs do.
@@ -573,30 +539,30 @@ for name, labels in designs.items():
 # Three sources buy no answer: the label model over the text LFs alone, the gold labels, and `polarity_positive` as a rule.
 # The gold sentiment is the consensus of the same crowd, about 20 workers per tweet, kept only where they agreed confidently: so on training tweets, the crowd with every answer *is* gold, and no source here can beat it.
 #
-# For each budget and source, `budget_run` scores the labels themselves and trains the same end model on them: a logistic regression on the sentence vectors, which takes soft labels by entering each tweet once per class, weighted by its probability.
+# For each budget and source, `budget_run` keeps the training labels, to be scored, and trains the same end model on them: a logistic regression on the sentence vectors, which takes soft labels by entering each tweet once per class, weighted by its probability.
 
 # %%
-from functools import partial
-
 from sklearn.dummy import DummyClassifier
 
-from crowdsourcing.budget import NO_ANSWERS, TRAIN, Budget, outcomes, run_budget_splits
+from crowdsourcing.budget import NO_ANSWERS, TRAIN, Budget, gold_labels, outcomes
 from crowdsourcing.dawid_skene import dawid_skene
+from crowdsourcing.splits import Split
 
 MAJORITY, DAWID_SKENE, WEAK = "majority vote", "Dawid-Skene", "label model, crowd + text"
 TEXT, GOLD, RULE = "label model, text LFs", "gold", "polarity_positive rule"
 SHARES = (0.05, 0.1, 0.25, crowd_coverage[0], 1.0)  # of the training tweets; 4th: the first part's
 BUDGETS = [Budget(share, per_tweet) for per_tweet in (1, 3, None) for share in SHARES]
+roles = {"crowd": [MAJORITY, DAWID_SKENE], "weak": WEAK, "text": TEXT, "fixed": [TEXT, GOLD, RULE]}
 
 
-def majority_labels(bought: pd.DataFrame, text: np.ndarray, ids: pd.Index) -> pd.Series:
+def majority_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
     """The majority vote of the answers bought, on the tweets where it is not a tie."""
-    crowd = crowd_label_matrix(bought, ids, frequent_workers(bought, min_answers=0))
-    labels = pd.Series(MajorityLabelVoter().predict(crowd), ids)
+    crowd = crowd_label_matrix(bought, split.train.index, frequent_workers(bought, min_answers=0))
+    labels = pd.Series(MajorityLabelVoter().predict(crowd), split.train.index)
     return labels[labels != ABSTAIN]
 
 
-def dawid_skene_labels(bought: pd.DataFrame, text: np.ndarray, ids: pd.Index) -> pd.Series:
+def dawid_skene_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
     """Dawid-Skene's most probable class of each tweet with answers."""
     return dawid_skene(bought).idxmax(axis=1)
 
@@ -613,96 +579,47 @@ def fit_end_model(X: pd.DataFrame, labels: pd.Series | pd.DataFrame) -> Logistic
 
 
 def budget_run(
-    split,
-    vectors: pd.DataFrame,
-    text_votes: pd.DataFrame,
-    budgets: list,
-    sources: dict,
-    epochs: int,
+    split: Split, vectors: pd.DataFrame, text_L: pd.DataFrame, plan: dict
 ) -> pd.DataFrame:
-    """Every source's training labels at every budget, and the test predictions of the end model
-    trained on them; the sources that buy no answer once."""
-    ids, test = split.train.index, split.test.index
-    text = text_votes.loc[ids].to_numpy()
-
-    def end_model(labels: pd.Series | pd.DataFrame) -> pd.Series:
-        return pd.Series(fit_end_model(vectors, labels).predict(vectors.loc[test].to_numpy()), test)
-
-    free = {
-        TEXT: crowd_and_text_labels(split.train_answers[:0], text, ids, epochs),
-        GOLD: split.y_train,
-    }
-    runs = [
-        outcomes(NO_ANSWERS, name, 0, labels, end_model(labels)) for name, labels in free.items()
-    ]
-    rule = (text_votes.polarity_positive.loc[test] == POSITIVE).astype(int)
-    runs.append(outcomes(NO_ANSWERS, RULE, 0, test=rule))
-    for budget in budgets:
+    """Each source's training labels at each budget of `plan`, and the test predictions of the end
+    model trained on them; and the rule's test predictions."""
+    test = split.test.index
+    text, X_test = text_L.loc[split.train.index].to_numpy(), vectors.loc[test].to_numpy()
+    rule = (text_L.polarity_positive.loc[test] == POSITIVE).astype(int)
+    runs = [outcomes(NO_ANSWERS, RULE, 0, test=rule)]
+    for budget, sources in plan.items():
         bought = split.bought(budget.share, budget.per_tweet)
         for name, source in sources.items():
-            labels = source(bought, text, ids)
-            runs.append(outcomes(budget, name, len(bought), labels, end_model(labels)))
+            labels = source(bought, text, split)
+            predictions = pd.Series(fit_end_model(vectors, labels).predict(X_test), test)
+            runs.append(outcomes(budget, name, len(bought), labels, predictions))
     return pd.concat(runs, ignore_index=True)
 
 
-sources = {
-    MAJORITY: majority_labels,
-    DAWID_SKENE: dawid_skene_labels,
-    WEAK: partial(crowd_and_text_labels, epochs=label_model_epochs),
-}
-inputs = {
-    "vectors": vectors,
-    "text_votes": text_L,
-    "budgets": BUDGETS,
-    "sources": sources,
-    "epochs": label_model_epochs,
-}
+priced = {MAJORITY: majority_labels, DAWID_SKENE: dawid_skene_labels, WEAK: crowd_and_text_labels}
+free = {TEXT: crowd_and_text_labels, GOLD: gold_labels}
+plan = {NO_ANSWERS: free} | {budget: priced for budget in BUDGETS}  # NO_ANSWERS buys nothing
+inputs = {"vectors": vectors, "plan": plan}
 
 # %% [markdown]
 # `run_budget_splits` runs it on `split_seed`'s split and on `n_splits` random ones (seeds 0 to `n_splits` - 1), one split per core at a time, and scores each split on its own test tweets, less the 50 dev tweets the LFs were written on; a split reaches `budget_run` without its test labels.
 # One more end model is declared here, before any of these splits is scored, and kept whatever it scores: the first part's setting (its split's crowd answers, with every LF) with the label model's soft labels, and as features the sentence vectors **plus the text LFs' votes** (+1 positive, -1 negative, 0 abstain), which exist for any new tweet; beside it, gold labels with the same features.
 
 # %%
+from functools import partial
+
+from crowdsourcing.budget import DECLARED, GOLD_VOTES, declared_outcomes, run_budget_splits
 from crowdsourcing.splits import split_seeds
 
-DECLARED, GOLD_VOTES = "LabelModel soft + LF votes", "gold + LF votes"
-LABEL_MODEL_DEV, MAJORITY_DEV = "LabelModel", "majority vote"
 FIRST_PART = Budget(crowd_coverage[0])  # every answer on the first part's share of the tweets
+label_fit = partial(fit_label_model, model_class=FastLabelModel)
+declared = partial(declared_outcomes, fit_label_model=label_fit, fit_end_model=fit_end_model)
 
 
-def declared_run(
-    split, vectors: pd.DataFrame, text_votes: pd.DataFrame, epochs: int, **_
-) -> pd.DataFrame:
-    """The declared end model's and its gold yardstick's test predictions; the label model's and
-    a majority vote's dev labels, with the split's own answers and every LF."""
-    with_votes = pd.concat([vectors, text_votes.replace({ABSTAIN: 0, NEGATIVE: -1})], axis=1)
-    X_test = with_votes.loc[split.test.index].to_numpy()
-    model = fit_label_model(split.L_train, FastLabelModel, epochs)
-    soft = pd.DataFrame(model.predict_proba(split.L_train), split.train.index)
-    runs = [
-        outcomes(
-            FIRST_PART,
-            name,
-            len(split.crowd),
-            test=pd.Series(fit_end_model(with_votes, y).predict(X_test), split.test.index),
-        )
-        for name, y in [(DECLARED, soft), (GOLD_VOTES, split.y_train)]
-    ]
-    for name, labels in [
-        (LABEL_MODEL_DEV, model.predict(split.L_dev)),
-        (MAJORITY_DEV, MajorityLabelVoter().predict(split.L_dev)),
-    ]:
-        runs.append(
-            outcomes(FIRST_PART, name, len(split.crowd), dev=pd.Series(labels, split.dev.index))
-        )
-    return pd.concat(runs, ignore_index=True)
-
-
-def pipeline(split, **inputs) -> pd.DataFrame:
+def pipeline(split: Split, **inputs) -> pd.DataFrame:
     """The budget curve's outcomes and the declared end model's, on one split."""
-    return pd.concat(
-        [budget_run(split, **inputs), declared_run(split, **inputs)], ignore_index=True
-    )
+    runs = [budget_run(split, **inputs), declared(split, budget=FIRST_PART, **inputs)]
+    return pd.concat(runs, ignore_index=True)
 
 
 seeds = split_seeds(split_seed, n_splits)  # this split, then 0 to n_splits - 1
@@ -710,10 +627,7 @@ data = {"gold": gold, "answers": answers, "text_L": text_L, "min_answers": MIN_A
 table = run_budget_splits(seeds, pipeline, **data, exclude=reference.dev.index, **inputs)
 curve = table[table.seed.isin(range(n_splits))]
 one = table[(table.seed == split_seed) & (table.role == TRAIN) & (table.source != GOLD)]
-Table(
-    one.pivot_table("correct", "budget", "source"),
-    caption=f"Split {split_seed}: labels right, on the tweets each source labels",
-)
+Table(one.pivot_table("correct", "budget", "source"), caption=f"Split {split_seed}: labels right")
 
 # %% [markdown]
 # That is one split: the share of each source's training labels that are right, on the tweets it labels, budget by budget (the text LFs alone in the first row, "no answer").
@@ -733,23 +647,15 @@ label_view(quality, [MAJORITY, DAWID_SKENE, WEAK, TEXT], answered_by=MAJORITY, w
 # With five splits or more an interval resamples the splits; with fewer, the test tweets of every split.
 
 # %%
-from crowdsourcing.budget import differences, test_accuracy
+from crowdsourcing.budget import differences, end_model_accuracy
 from crowdsourcing.display import budget_view, plot_budget_curve
 
-accuracy = test_accuracy(curve)
+accuracy = end_model_accuracy(curve)
 versus = differences(curve, WEAK, MAJORITY)
 budget_view(accuracy, versus, [MAJORITY, DAWID_SKENE, WEAK], names=(WEAK, MAJORITY))
 
 # %%
-plot_budget_curve(
-    quality,
-    accuracy,
-    crowd=[MAJORITY, DAWID_SKENE],
-    weak=WEAK,
-    text=TEXT,
-    fixed=[TEXT, GOLD, RULE],
-    mark=FIRST_PART,
-)
+plot_budget_curve(quality, accuracy, **roles, mark=FIRST_PART)
 
 # %% [markdown]
 # On the left, the labels themselves, on the tweets that got answers, the same tweets for every source: compare the label model with the majority vote of the same answers, and with the text LFs alone (grey).
@@ -759,25 +665,10 @@ plot_budget_curve(
 
 # %%
 from crowdsourcing.budget import budget_saving
-from crowdsourcing.display import budget_answer
+from crowdsourcing.display import budget_answer, label_readings
 
-for per_tweet in (1, 3, None):
-    rows = quality.loc[[b for b in BUDGETS if b.per_tweet == per_tweet]]
-    weak_labels, crowd_labels = rows.xs(WEAK, level="source"), rows.xs(MAJORITY, level="source")
-    gap = crowd_labels.accuracy_answered - weak_labels.accuracy_answered
-    print(
-        f"{Budget(1.0, per_tweet)}: on answered tweets, majority vote {crowd_labels.accuracy_answered.min():.3f} to {crowd_labels.accuracy_answered.max():.3f}, minus label model {gap.min():+.3f} to {gap.max():+.3f}; "
-        f"over all training tweets the label model labels {weak_labels.accuracy.min():.3f} to {weak_labels.accuracy.max():.3f} right"
-    )
 spend = accuracy.xs(WEAK, level="source")["answers"]
-near = [
-    min((b for b in BUDGETS if b.per_tweet == p), key=lambda b: abs(spend[b] - spend[BUDGETS[4]]))
-    for p in (1, 3, None)
-]
-for b in near:
-    print(
-        f"About {spend[BUDGETS[4]]:,.0f} answers, {b} ({spend[b]:,.0f}): the label model labels {quality.loc[(b, WEAK), 'accuracy']:.3f} of all training tweets right"
-    )
+print(label_readings(quality, spend, WEAK, MAJORITY, compare=Budget(1.0, 1)), end="\n\n")
 saving = budget_saving(curve, weak=WEAK, crowd=MAJORITY, free=TEXT, target=FIRST_PART)
 print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 
@@ -795,15 +686,13 @@ print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 # %%
 from crowdsourcing.statistics import bootstrap_ci
 
-declared = table[table.source.isin([DECLARED, GOLD_VOTES])].pivot_table("correct", "seed", "source")
-this = table[(table.seed == split_seed) & (table.source == DECLARED)]
-acc, low, high = bootstrap_ci(this.correct.to_numpy())
+scores = table[table.source.isin([DECLARED, GOLD_VOTES])].pivot_table("correct", "seed", "source")
+this = table[(table.seed == split_seed) & (table.source == DECLARED)].correct
+acc, low, high = bootstrap_ci(this.to_numpy())
 print(f"Split {split_seed}, {len(this)} test tweets: {acc:.2f} ({low:.2f} to {high:.2f})")
-print(f"  gold labels, same features: {declared.loc[split_seed, GOLD_VOTES]:.2f}")
-for name in (DECLARED, GOLD_VOTES):
-    print(
-        f"{name}, mean over {n_splits} split{'s' * (n_splits > 1)}: {declared.loc[list(range(n_splits)), name].mean():.3f}"
-    )
+print(f"  gold labels, same features: {scores.loc[split_seed, GOLD_VOTES]:.2f}")
+for name, mean in scores.loc[list(range(n_splits))].mean().items():
+    print(f"{name}, mean over {n_splits} split{'s' * (n_splits > 1)}: {mean:.3f}")
 
 # %% [markdown]
 # ## Summary
@@ -829,27 +718,6 @@ part_one = {
     "rule_test_acc": rule_test_acc,
     "lf_check": {"first_lfs": checked_acc["first"], "stronger_lfs": checked_acc["stronger"]},
 }
-metrics = key_figures(
-    part_one=part_one,
-    table=table,
-    split_seed=split_seed,
-    n_splits=n_splits,
-    quality=quality,
-    accuracy=accuracy,
-    versus=versus,
-    saving=saving,
-    names={
-        "weak": WEAK,
-        "crowd": [MAJORITY, DAWID_SKENE],
-        "text": TEXT,
-        "fixed": [TEXT, GOLD, RULE],
-    },
-    declared={
-        "end_model": DECLARED,
-        "gold": GOLD_VOTES,
-        "label_model": LABEL_MODEL_DEV,
-        "majority": MAJORITY_DEV,
-    },
-)
+metrics = key_figures(part_one, table, split_seed, n_splits, quality, accuracy, saving, roles)
 write_metrics(metrics_path, metrics)
 print(summary(metrics, split_seed))

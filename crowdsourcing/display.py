@@ -24,6 +24,7 @@ __all__ = [
     "budget_answer",
     "budget_name",
     "budget_view",
+    "label_readings",
     "label_view",
     "plot_believed_precision",
     "plot_budget_curve",
@@ -83,15 +84,7 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
             label=f"{kind} LFs ({part.sum()})",
             clip_on=False,
         )
-    for name, row in table[table.kind == "text"].iterrows():
-        ax.annotate(
-            name,
-            (row["dev accuracy"], row["believed"]),
-            xytext=(6, -3),
-            textcoords="offset points",
-            fontsize=8,
-            color="C3",
-        )
+    _name_points(ax, table[table.kind == "text"], color="C3")
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="believed = dev")
     for votes in (3, 10, 25):
         ax.scatter([], [], s=12 * votes, color="grey", alpha=0.4, label=f"{votes} dev votes")
@@ -103,12 +96,33 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
         ylabel="precision the label model believes",
         title="What the label model believes about each LF (reference split)",
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, labelspacing=1.2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=6, frameon=False)
     show(
         fig,
         "Scatter plot of each LF's precision as the label model believes it against its "
         "accuracy on dev votes, crowd and text LFs apart, with a dashed diagonal where equal.",
     )
+
+
+def _name_points(ax, rows: pd.DataFrame, color: str, gap: float = 0.035) -> None:
+    """Name each point of `rows` in a column right of the axes, the names at least `gap` apart
+    (in y) and each joined to its point by a thin line."""
+    ys = []
+    for y in rows["believed"].sort_values(ascending=False):
+        ys.append(min(y, ys[-1] - gap) if ys else y)
+    for (name, row), y in zip(
+        rows.sort_values("believed", ascending=False).iterrows(), ys, strict=True
+    ):
+        ax.annotate(
+            name,
+            (row["dev accuracy"], row["believed"]),
+            xytext=(1.08, y),
+            textcoords=("axes fraction", "data"),
+            fontsize=8,
+            color=color,
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.6},
+        )
 
 
 STYLES = {1: (":", "v"), 3: ("--", "^"), None: ("-", "o")}  # answers per tweet: line, marker
@@ -266,6 +280,36 @@ def budget_view(
     )
 
 
+def label_readings(
+    quality: pd.DataFrame, spend: pd.Series, weak: str, crowd: str, compare: Budget
+) -> str:
+    """Per answers per tweet: `crowd`'s label accuracy on answered tweets, how far `weak` trails
+    it there, and `weak`'s over all training tweets; then, at about `compare`'s spend, what
+    `weak` labels right at each answers per tweet."""
+    budgets = [b for b in spend.index if b != NO_ANSWERS]
+    lines, near = [], []
+    for per_tweet in STYLES:
+        line = [b for b in budgets if b.per_tweet == per_tweet]
+        ours, theirs = (
+            quality.loc[[(b, weak) for b in line]],
+            quality.loc[[(b, crowd) for b in line]],
+        )
+        gap = theirs.accuracy_answered.to_numpy() - ours.accuracy_answered.to_numpy()
+        lines.append(
+            f"{_per_tweet_name(per_tweet).capitalize()}: on answered tweets, {crowd} "
+            f"{theirs.accuracy_answered.min():.3f} to {theirs.accuracy_answered.max():.3f}, minus "
+            f"{weak} {gap.min():+.3f} to {gap.max():+.3f}; over all training tweets {weak} labels "
+            f"{ours.accuracy.min():.3f} to {ours.accuracy.max():.3f} right"
+        )
+        near.append(min(line, key=lambda b: abs(spend[b] - spend[compare])))
+    lines += [
+        f"About {spend[compare]:,.0f} answers, {b} ({spend[b]:,.0f}): {weak} labels "
+        f"{quality.loc[(b, weak), 'accuracy']:.3f} of all training tweets right"
+        for b in near
+    ]
+    return "\n".join(lines)
+
+
 def budget_answer(
     versus: pd.DataFrame, spend: pd.Series, saving: dict, names: tuple[str, str], n_splits: int
 ) -> str:
@@ -288,27 +332,25 @@ def saving_sentence(saving: dict, n_splits: int) -> str:
         f"{saving['answers_crowd']:,.0f} answers"
     )
     low, high = (_ratio(x) for x in saving["ci95"])
-    interval = f"95% interval of that ratio: {low} to {high}"
+    interval = f"the 95% interval of that ratio runs from {low} to {high}"
     interval += ", wide with so few splits" if n_splits < 5 else ""
     if saving["answers_weak"] == np.inf:
-        return f"{crowd}; the label model over crowd and text LFs never does ({interval})."
+        return f"{crowd}; the label model over crowd and text LFs never does; {interval}."
     if saving["answers_weak"] == 0:
-        return (
-            f"{crowd}; the label model over the text LFs alone does, with no answer ({interval})."
-        )
+        return f"{crowd}; the label model over the text LFs alone does, with no answer; {interval}."
     ratio = saving["ratio"]
     times = f"{ratio:.1f} times fewer" if ratio >= 1 else f"{1 / ratio:.1f} times more"
     return (
         f"{crowd}; the label model over crowd and text LFs with {saving['answers_weak']:,.0f}, "
-        f"{times} (the crowd's answers over the label model's: {ratio:.2f}; {interval})."
+        f"{times}; {interval}."
     )
 
 
 def _ratio(ratio: float | None) -> str:
     """A saving ratio in words: 0 where never reached, infinity where no answer is needed."""
     if ratio is None or ratio == np.inf:
-        return "∞ (no answer needed)"
-    return "0 (never reached)" if ratio == 0 else f"{ratio:.2f}"
+        return "infinity (no answer needed)"
+    return "0 (never reached)" if ratio == 0 else f"{ratio:.1f}"
 
 
 def summary(metrics: dict, split_seed: int) -> str:

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from crowdsourcing.budget import DEV, NO_ANSWERS, TEST, Budget
+from crowdsourcing.budget import (
+    DECLARED,
+    DEV,
+    GOLD_VOTES,
+    LABEL_MODEL_DEV,
+    MAJORITY_DEV,
+    NO_ANSWERS,
+    TEST,
+    Budget,
+    differences,
+)
 from crowdsourcing.statistics import bootstrap_ci, mean_std
 
 __all__ = ["SAVING_ON", "key_figures", "write_metrics"]
@@ -22,27 +32,26 @@ SAVING_ON = (
 
 
 def key_figures(
-    *,
     part_one: Mapping[str, object],
     table: pd.DataFrame,
     split_seed: int,
     n_splits: int,
     quality: pd.DataFrame,
     accuracy: pd.DataFrame,
-    versus: pd.DataFrame,
     saving: Mapping,
-    names: Mapping,
-    declared: Mapping[str, str],
+    sources: Mapping,
 ) -> dict:
     """The figures of a run, named: `part_one`'s as they are; the declared end model and its dev
-    labels (`declared`: the sources' names) on `split_seed`'s split and over the splits; one
-    record per budget, with each source's test accuracy and labels (`names`: weak, crowd, text
-    and fixed sources); and the saving."""
+    labels on `split_seed`'s split and over the `n_splits` splits; one record per budget, with
+    each source's labels (`quality`), test accuracy (`accuracy`) and the weak source minus the
+    first crowd-only one (`sources` names the crowd-only ones, the weak one, the text LFs' and
+    those that buy no answer); and the saving."""
     first = Budget(part_one["crowd_coverage_train"])
-    weak, crowd, text = names["weak"], list(names["crowd"]), names["text"]
+    weak, crowd, text = sources["weak"], list(sources["crowd"]), sources["text"]
+    versus = differences(table[table.seed.isin(range(n_splits))], weak, crowd[0])
     scores = table.groupby(["seed", "role", "source"]).correct.mean()
     seeds = list(range(n_splits))
-    this = table[(table.seed == split_seed) & (table.source == declared["end_model"])].correct
+    this = table[(table.seed == split_seed) & (table.source == DECLARED)].correct
     acc, low, high = bootstrap_ci(this.to_numpy())
 
     def over_splits(role: str, source: str) -> dict:
@@ -52,23 +61,23 @@ def key_figures(
         {
             **part_one,
             "stronger": {
-                "label_model_dev_acc": scores[split_seed, DEV, declared["label_model"]],
-                "majority_vote_dev_acc": scores[split_seed, DEV, declared["majority"]],
+                "label_model_dev_acc": scores[split_seed, DEV, LABEL_MODEL_DEV],
+                "majority_vote_dev_acc": scores[split_seed, DEV, MAJORITY_DEV],
                 "end_model": {"features": "embeddings + LF votes", "labels": "LabelModel, soft"},
                 "end_model_test_acc": acc,
                 "end_model_test_ci95": [low, high],
-                "gold_ceiling_test_acc": scores[split_seed, TEST, declared["gold"]],
+                "gold_ceiling_test_acc": scores[split_seed, TEST, GOLD_VOTES],
                 "test_tweets_scored": len(this),
             },
             "splits": {
                 "n": n_splits,
-                "label_model_dev_acc": over_splits(DEV, declared["label_model"]),
-                "majority_vote_dev_acc": over_splits(DEV, declared["majority"]),
-                "end_model_test_acc": over_splits(TEST, declared["end_model"]),
-                "gold_ceiling_test_acc": over_splits(TEST, declared["gold"]),
+                "label_model_dev_acc": over_splits(DEV, LABEL_MODEL_DEV),
+                "majority_vote_dev_acc": over_splits(DEV, MAJORITY_DEV),
+                "end_model_test_acc": over_splits(TEST, DECLARED),
+                "gold_ceiling_test_acc": over_splits(TEST, GOLD_VOTES),
                 "label_sources_test_acc": {s: accuracy.loc[(first, s), "mean"] for s in crowd}
                 | {weak: accuracy.loc[(first, weak), "mean"]}
-                | {s: accuracy.loc[(NO_ANSWERS, s), "mean"] for s in names["fixed"]},
+                | {s: accuracy.loc[(NO_ANSWERS, s), "mean"] for s in sources["fixed"]},
                 "verdict": {
                     "weak_minus_crowd": {
                         "mean": versus.loc[first, "mean"],

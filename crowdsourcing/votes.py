@@ -32,6 +32,7 @@ __all__ = [
     "frequent_workers",
     "overlap_counts",
     "probabilities",
+    "shared_votes",
     "votes_from_matrix",
     "votes_from_table",
     "workers_above",
@@ -222,3 +223,17 @@ def answer_slot_matrix(
     out = np.full((len(tweet_ids), n_slots), ABSTAIN, dtype=np.int64)
     out[rows[vote], slot[vote]] = answers[vote]
     return out
+
+
+def shared_votes(L: pd.DataFrame) -> pd.DataFrame:
+    """For each pair of LFs (columns of `L`, -1 abstains), the share of the row LF's votes that
+    the column LF casts too, with the same label."""
+    votes = L.to_numpy()
+    cast = votes != ABSTAIN
+    same = np.array(
+        [
+            [(cast[:, a] & (votes[:, a] == votes[:, b])).sum() for b in range(L.shape[1])]
+            for a in range(L.shape[1])
+        ]
+    )
+    return pd.DataFrame(same / np.maximum(cast.sum(axis=0), 1)[:, None], L.columns, L.columns)

@@ -19,15 +19,14 @@ import papermill
 import pytest
 from dask.distributed import Client, LocalCluster
 
+from crowdsourcing.budget import TEST, run_budget_splits
 from crowdsourcing.data import (
     ANSWERS_FILE,
     GOLD_FILE,
     DataError,
     answer_mapping,
     fetch_files,
-    labelled_tweets,
 )
-from crowdsourcing.splits import run_split
 from scaling.cluster import local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,19 +292,16 @@ def flip_test_labels(gold: pd.DataFrame, answers: pd.DataFrame, test_ids: pd.Ind
 
 
 def assert_test_labels_play_no_part(pipeline, data: dict, seed: int) -> None:
-    """Flipping split `seed`'s test labels in every input table of `data` changes none of
-    `pipeline`'s dev scores or test predictions, while every test prediction's right/wrong flag
-    flips."""
+    """Flipping split `seed`'s test labels in every input table of `data` changes none of the
+    labels and predictions `pipeline` returns through `run_budget_splits`, while the right/wrong
+    flag of every test prediction flips."""
     gold, answers = data["gold"], data["answers"]
-    result = run_split(seed, pipeline, **data)
-    flipped_gold, flipped_answers = flip_test_labels(gold, answers, result.test_ids)
-    flipped_data = {**data, "gold": flipped_gold, "answers": flipped_answers}
-    flipped = run_split(seed, pipeline, **flipped_data)
-    assert flipped.dev_accuracy == result.dev_accuracy
-    assert flipped.test_predictions.keys() == result.test_predictions.keys()
-    for name, pred in result.test_predictions.items():
-        np.testing.assert_array_equal(flipped.test_predictions[name], pred)
-    before = result.test_correct(labelled_tweets(gold).sentiment)
-    after = flipped.test_correct(labelled_tweets(flipped_gold).sentiment)
-    for name, correct in before.items():
-        np.testing.assert_array_equal(after[name], ~correct)
+    table = run_budget_splits([seed], pipeline, **data)
+    test = table.role == TEST
+    flipped_gold, flipped_answers = flip_test_labels(gold, answers, table.tweet_id[test])
+    flipped = run_budget_splits(
+        [seed], pipeline, **{**data, "gold": flipped_gold, "answers": flipped_answers}
+    )
+    pd.testing.assert_frame_equal(flipped.drop(columns="correct"), table.drop(columns="correct"))
+    np.testing.assert_array_equal(flipped.correct[test], ~table.correct[test])
+    np.testing.assert_array_equal(flipped.correct[~test], table.correct[~test])

@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from snorkel.labeling.model import LabelModel
 
 from conftest import assert_test_labels_play_no_part, hashes_of
+from crowdsourcing.budget import DEV, NO_ANSWERS, TEST, TRAIN, outcomes, run_budget_splits
 from crowdsourcing.data import fetch_files, labelled_tweets, load_sources, read_sources, split_data
 from crowdsourcing.splits import Split, make_split, run_split, run_splits, split_seeds
 from crowdsourcing.votes import crowd_label_matrix, frequent_workers
@@ -27,21 +28,23 @@ class SmallPipeline:
         y = tweets.sentiment.to_numpy()
         self.features = pd.DataFrame(rng.normal(size=(len(y), 8)) + y[:, None], tweets.index)
 
-    def __call__(self, split: Split) -> tuple[dict, dict]:
+    def __call__(self, split: Split, **_) -> pd.DataFrame:
         model = LabelModel(cardinality=2, verbose=False)
         model.fit(split.L_train, n_epochs=20, seed=0, progress_bar=False)
-        hard = model.predict(split.L_train)
-        X = self.features.loc[split.train.index].to_numpy()
-        fitted = {
-            "label model": LogisticRegression().fit(X[hard != -1], hard[hard != -1]),
-            "gold": LogisticRegression().fit(X, split.y_train.to_numpy()),
-        }
-        dev, test = (
-            {name: m.predict(self.features.loc[t.index].to_numpy()) for name, m in fitted.items()}
-            for t in (split.dev, split.test)
-        )
-        dev["label model labels"] = model.predict(split.L_dev)
-        return dev, test
+        hard = pd.Series(model.predict(split.L_train), split.train.index)
+        labels = {"label model": hard[hard != -1], "gold": split.y_train}
+        X_test = self.features.loc[split.test.index].to_numpy()
+        runs = [
+            outcomes(
+                NO_ANSWERS, name, 0, y, pd.Series(self.fit(y).predict(X_test), split.test.index)
+            )
+            for name, y in labels.items()
+        ]
+        dev = pd.Series(model.predict(split.L_dev), split.dev.index)
+        return pd.concat([*runs, outcomes(NO_ANSWERS, "label model labels", 0, dev=dev)])
+
+    def fit(self, y: pd.Series) -> LogisticRegression:
+        return LogisticRegression().fit(self.features.loc[y.index].to_numpy(), y.to_numpy())
 
 
 def text_votes(gold: pd.DataFrame) -> pd.DataFrame:
@@ -77,24 +80,23 @@ def test_a_split_holds_its_tweets_label_matrices_and_no_test_label(small):
     assert len(split.lf_names) == split.L_train.shape[1] == 1 + 2 * len(workers)
 
 
-def test_run_split_scores_dev_predictions_and_keeps_test_predictions(small):
-    pipeline = SmallPipeline(small[0])
-    result = run_split(3, pipeline, **data_of(*small))
-    split = make_split(3, **data_of(*small))
-    dev, test = pipeline(split)
-    y_dev = split.dev.sentiment.to_numpy()
-    assert result.dev_accuracy == {name: (p == y_dev).mean() for name, p in dev.items()}
-    assert result.test_ids.equals(split.test.index)
-    for name, pred in test.items():
-        np.testing.assert_array_equal(result.test_predictions[name], pred)
+def test_the_outcomes_are_the_pipelines_scored_against_gold(small):
+    pipeline, data = SmallPipeline(small[0]), data_of(*small)
+    table = run_budget_splits([3], pipeline, **data)
+    expected = pipeline(make_split(3, **data), text_L=data["text_L"])
+    assert (table.seed == 3).all() and len(table) == len(expected)
+    np.testing.assert_array_equal(table.label, expected.label)
+    truth = labelled_tweets(small[0]).sentiment.loc[table.tweet_id].to_numpy()
+    np.testing.assert_array_equal(table.correct, table.label.to_numpy() == truth)
+    assert set(table.role) == {TRAIN, DEV, TEST}
 
 
-def test_test_correct_leaves_out_excluded_tweets(small):
-    result = run_split(3, SmallPipeline(small[0]), **data_of(*small))
-    labels = labelled_tweets(small[0]).sentiment
-    correct = result.test_correct(labels, exclude=result.test_ids[:10])["gold"]
-    y = labels.loc[result.test_ids[10:]].to_numpy()
-    np.testing.assert_array_equal(correct, result.test_predictions["gold"][10:] == y)
+def test_excluded_test_tweets_are_left_out(small):
+    pipeline, data = SmallPipeline(small[0]), data_of(*small)
+    test_ids = make_split(3, **data).test.index
+    table = run_budget_splits([3], pipeline, **data, exclude=test_ids[:10])
+    scored = table.tweet_id[table.role == TEST]
+    assert not scored.isin(test_ids[:10]).any() and scored.isin(test_ids[10:]).all()
 
 
 def test_test_labels_play_no_part_small_data(small):
@@ -140,12 +142,8 @@ def test_the_splits_own_share_buys_exactly_its_crowd_answers(real_data_dir):
 def test_run_splits_in_worker_processes_equal_one_by_one(small):
     pipeline, data = SmallPipeline(small[0]), data_of(*small)
     results = run_splits([0, 1, 2], pipeline, **data)
-    assert [r.seed for r in results] == [0, 1, 2]
-    for result in results:
-        alone = run_split(result.seed, pipeline, **data)
-        assert result.dev_accuracy == alone.dev_accuracy
-        for name, pred in alone.test_predictions.items():
-            np.testing.assert_array_equal(result.test_predictions[name], pred)
+    for seed, result in zip([0, 1, 2], results, strict=True):
+        pd.testing.assert_frame_equal(result, run_split(seed, pipeline, **data))
 
 
 def test_split_seeds_put_this_split_first_and_need_a_random_split():

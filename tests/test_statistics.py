@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from crowdsourcing.statistics import (
     MIN_SPLITS_TO_RESAMPLE,
     accuracy_ci,
     bootstrap_ci,
-    budget_saving,
-    budget_table,
     interval_unit,
     paired_difference,
     verdict,
@@ -124,70 +121,3 @@ def test_the_verdict_follows_the_interval():
     assert verdict({"ci95": [0.01, 0.05]}) == "better"
     assert verdict({"ci95": [-0.05, -0.01]}) == "worse"
     assert verdict({"ci95": [-0.01, 0.05]}) == verdict({"ci95": [0.0, 0.0]}) == "unresolved"
-
-
-def budget_correct(n_splits: int = 6) -> list[dict]:
-    """Two budgets; majority vote wins the crowd-only contest on even splits, Dawid-Skene on odd."""
-    correct = []
-    for i in range(n_splits):
-        good, bad = np.r_[np.ones(9), 0].astype(bool), np.r_[np.ones(5), np.zeros(5)].astype(bool)
-        split = {"text": np.r_[np.ones(8), 0, 0].astype(bool)}
-        for share in (0.1, 1.0):
-            split[("majority", share, None)] = good if i % 2 == 0 else bad
-            split[("dawid-skene", share, None)] = bad if i % 2 == 0 else good
-            split[("weak", share, None)] = good
-        correct.append(split)
-    return correct
-
-
-def test_the_budget_table_compares_with_the_better_crowd_source_of_each_split():
-    correct = budget_correct()
-    table = budget_table(
-        correct, {(0.1, None): 10.0, (1.0, None): 100.0}, "weak", ["majority", "dawid-skene"]
-    )
-    assert list(table.answers) == [10.0, 100.0]
-    assert table.loc[0, "majority"] == pytest.approx(0.7) and table.loc[0, "weak"] == pytest.approx(
-        0.9
-    )
-    # Against either crowd source's mean weak wins by 0.2; against each split's better one, a tie.
-    assert table.loc[0, "difference"] == pytest.approx(0.0)
-    assert (table.loc[0, "wins"], table.loc[0, "ties"], table.loc[0, "losses"]) == (0, 6, 0)
-    assert table.loc[0, "verdict"] == "unresolved"
-    assert table.loc[0, "weak low"] <= table.loc[0, "weak"] <= table.loc[0, "weak high"]
-
-
-def saving_table(weak: list[float], majority: list[float], dawid_skene: list[float]):
-    return pd.DataFrame(
-        {"answers": [10.0, 100.0, 1000.0], "weak": weak, "mv": majority, "ds": dawid_skene}
-    )
-
-
-def test_the_saving_compares_each_routes_cheapest_budget_at_the_same_accuracy():
-    table = saving_table(
-        weak=[0.70, 0.86, 0.90], majority=[0.50, 0.70, 0.85], dawid_skene=[0.5, 0.86, 0.8]
-    )
-    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.6)
-    # The target is the better crowd source at row 2 (0.85); Dawid-Skene reaches it at 100 already.
-    assert saving == {"accuracy": 0.85, "answers_weak": 100.0, "answers_crowd": 100.0, "ratio": 1.0}
-    cheaper = budget_saving(table.assign(ds=[0.5, 0.7, 0.8]), "weak", ["mv", "ds"], at=2, free=0.6)
-    # 0.001 below the target is the target: a coarse grid must not make it a factor of ten.
-    near = budget_saving(table.assign(ds=[0.5, 0.849, 0.8]), "weak", ["mv", "ds"], at=2, free=0.6)
-    assert near["answers_crowd"] == 100.0
-    assert cheaper == {
-        "accuracy": 0.85,
-        "answers_weak": 100.0,
-        "answers_crowd": 1000.0,
-        "ratio": 10.0,
-    }
-
-
-def test_text_lfs_that_reach_the_target_alone_need_no_answer():
-    table = saving_table(weak=[0.9, 0.9, 0.9], majority=[0.5, 0.7, 0.85], dawid_skene=[0.5] * 3)
-    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.86)
-    assert saving["answers_weak"] == 0 and saving["ratio"] is None
-
-
-def test_no_saving_when_the_label_model_never_matches_the_crowd():
-    table = saving_table([0.6, 0.7, 0.8], [0.7, 0.8, 0.9], [0.7, 0.8, 0.9])
-    saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.5)
-    assert saving["answers_weak"] is None and saving["ratio"] is None
