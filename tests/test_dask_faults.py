@@ -25,6 +25,7 @@ import pytest
 from dask.distributed import Client
 
 import scaling.dask_label_model as dlm
+from scaling import file_votes
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
 from scaling.answers import write_answers
@@ -50,9 +51,9 @@ def job(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
 
 
 def waiting_votes(started: Path, first_only: bool) -> Callable:
-    """`_partition_votes` that, on file part-00001 (every file unless `first_only`), writes
+    """`file_answers` that, on file part-00001 (every file unless `first_only`), writes
     its process id to `started` and waits to be killed; a later attempt runs normally."""
-    votes = dlm._partition_votes
+    votes = file_votes.file_answers
 
     def waiting(path, **kwargs):
         if path.name == "part-00001.parquet" or not first_only:
@@ -84,7 +85,7 @@ def signal_when_started(
 def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, monkeypatch):
     expected, answers = job
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     with local_cluster() as cluster, Client(cluster) as client:
         before = set(client.run(os.getpid).values())
         killer = signal_when_started(started, lambda: [int(started.read_text())])
@@ -144,7 +145,7 @@ def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, mo
     def dies(path, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(dlm, "_partition_votes", dies)
+    monkeypatch.setattr(file_votes, "file_answers", dies)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = local_cluster()
     with cluster, Client(cluster) as client:
@@ -167,7 +168,7 @@ def test_a_stopped_worker_is_dropped_and_its_work_redone(job, tmp_path, monkeypa
     expected, answers = job
     client, _, workers = processes
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     signal_when_started(started, lambda: [int(started.read_text())], signal.SIGSTOP)
     began = time.monotonic()
     fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
@@ -213,7 +214,7 @@ def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
     scheduler_lost, sig, message = LOSSES[loss]
     lost = [scheduler] if scheduler_lost else workers
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     signal_when_started(started, lambda: [p.pid for p in lost], sig)
     began = time.monotonic()
     with pytest.raises(ClusterError, match=message):

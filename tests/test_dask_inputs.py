@@ -28,7 +28,9 @@ import pytest
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
-from scaling.answers import AnswersError, answer_files, write_answers
+from scaling import file_votes
+from scaling.answer_files import answer_files
+from scaling.answers import AnswersError, write_answers
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
@@ -157,9 +159,9 @@ def test_an_existing_output_is_refused_before_any_work(client, answers, tmp_path
 
 
 def test_a_full_disk_is_named_with_the_file(client, answers, tmp_path, monkeypatch):
-    label = dlm._partition_labels
+    label = file_votes.write_file_labels
 
-    def disk_full(partition, out, **kwargs):
+    def disk_full(partition, part, **kwargs):
         import pyarrow.parquet as parquet
 
         def no_space(*args, **kwargs):
@@ -167,15 +169,15 @@ def test_a_full_disk_is_named_with_the_file(client, answers, tmp_path, monkeypat
 
         parquet.write_table, write = no_space, parquet.write_table
         try:
-            return label(partition, out, **kwargs)
+            return label(partition, part, **kwargs)
         finally:
             parquet.write_table = write
 
-    monkeypatch.setattr(dlm, "_partition_labels", disk_full)
+    monkeypatch.setattr(file_votes, "write_file_labels", disk_full)
     with pytest.raises(OSError) as error:
         fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     assert error.value.errno == errno.ENOSPC
-    assert "Cannot write the labels file " in str(error.value), str(error.value)
+    assert "Cannot write the file " in str(error.value), str(error.value)
     assert f"{tmp_path}/.labels.partial-" in str(error.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
 
@@ -230,13 +232,15 @@ def test_answers_changed_during_the_run_leave_no_labels(client, answers, tmp_pat
 def test_write_answers_refuses_a_used_folder_unless_told(crowd, tmp_path):
     folder = tmp_path / "answers"
     write_answers(crowd, folder, tweets_per_file=50)
-    assert len(list(folder.iterdir())) == 8
+    assert len(list(folder.glob("*.parquet"))) == 8
     with pytest.raises(FileExistsError) as error:
         write_answers(crowd, folder, tweets_per_file=100)
-    one_sentence(str(error.value), f"{folder} already holds files: pass overwrite=True")
-    assert len(list(folder.iterdir())) == 8
+    one_sentence(str(error.value), f"{folder} already exists: pass overwrite=True")
+    assert len(list(folder.glob("*.parquet"))) == 8
     write_answers(crowd, folder, tweets_per_file=100, overwrite=True)
-    assert sorted(p.name for p in folder.iterdir()) == [f"part-{i:05d}.parquet" for i in range(4)]
+    parts = [f"part-{i:05d}.parquet" for i in range(4)]
+    assert sorted(p.name for p in folder.iterdir()) == ["_SUCCESS", *parts]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
     with pytest.raises(FileExistsError, match="is a file, not a folder for answers"):
         write_answers(crowd, folder / "part-00000.parquet", tweets_per_file=100, overwrite=True)
 
