@@ -25,9 +25,9 @@ import pytest
 from dask.distributed import Client
 
 import scaling.dask_label_model as dlm
-from scaling import file_votes
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
+from scaling import file_votes
 from scaling.answers import write_answers
 from scaling.cluster import ClusterError, dask_client, local_cluster
 from scaling.dask_label_model import fit_and_label
