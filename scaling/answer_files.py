@@ -48,7 +48,7 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path]:
             path = Path(entry.path)
             if entry.name.startswith(("_", ".")):
                 continue
-            if not entry.is_dir():
+            if not _is_folder(entry):
                 yield _checked_file(path, folder)
                 continue
             real = os.path.realpath(path)
@@ -59,6 +59,14 @@ def _walk(folder: Path, seen: set[str]) -> Iterator[Path]:
                 )
             seen.add(real)
             yield from _walk(path, seen)
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """Whether `entry` is a folder or links to one (a link that loops is neither)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _checked_file(path: Path, folder: Path) -> Path:
