@@ -122,6 +122,30 @@ def test_a_folder_being_written_is_not_seen_half_written(crowd, tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
 
 
+def test_write_answers_refuses_a_used_folder_unless_told(crowd, tmp_path):
+    folder = tmp_path / "answers"
+    write_answers(crowd, folder, tweets_per_file=50)
+    assert len(list(folder.glob("*.parquet"))) == 8
+    with pytest.raises(FileExistsError) as error:
+        write_answers(crowd, folder, tweets_per_file=100)
+    one_sentence(str(error.value), f"{folder} already exists: pass overwrite=True")
+    assert len(list(folder.glob("*.parquet"))) == 8
+    write_answers(crowd, folder, tweets_per_file=100, overwrite=True)
+    parts = [f"part-{i:05d}.parquet" for i in range(4)]
+    assert sorted(p.name for p in folder.iterdir()) == ["_SUCCESS", *parts]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
+    with pytest.raises(FileExistsError, match="is a file, not a folder for answers"):
+        write_answers(crowd, folder / "part-00000.parquet", tweets_per_file=100, overwrite=True)
+
+
+@pytest.mark.parametrize("tweets_per_file", [-100, 0, 100.5, True, "100"])
+def test_write_answers_checks_tweets_per_file(crowd, tmp_path, tweets_per_file):
+    with pytest.raises(ValueError) as error:
+        write_answers(crowd, tmp_path / "answers", tweets_per_file=tweets_per_file)
+    one_sentence(str(error.value), "tweets_per_file must be a positive whole number of tweets")
+    assert not (tmp_path / "answers").exists()
+
+
 # The files of a folder of answers: links followed once, what cannot be read refused by name.
 
 

@@ -1,8 +1,8 @@
 """The Dask route refuses bad answers with one sentence naming the file, and writes atomically.
 
-Each probe of issue 12 that once gave silently wrong labels, or an error naming no file, is
-rerun here on a small job; every error is raised on a worker and must reach the caller as the
-same `AnswersError` with the same one-sentence message.
+Each kind of bad answers file that could give silently wrong labels, or an error naming no
+file, is tried here on a small job; every error is raised on a worker and must reach the caller
+as the same `AnswersError` with the same one-sentence message. Every test starts a cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from scaling import file_votes
 from scaling.answers import AnswersError, write_answers
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
+
+pytestmark = pytest.mark.slow
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
 

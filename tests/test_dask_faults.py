@@ -1,7 +1,8 @@
-"""The Dask route survives a killed worker, and ends with a clear error when no worker is left.
+"""The Dask route survives a killed worker, and ends with a clear error when no worker is left
+or every worker stays paused for lack of memory; a caller's own exceptions go through.
 
 A task of the counting pass is made to wait until the test has killed the worker process that
-runs it, so every kill lands mid-run; no test binds a fixed port.
+runs it, so every kill lands mid-run; no test binds a fixed port. Every test starts a cluster.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
 from scaling import file_votes
 from scaling.answers import write_answers
-from scaling.cluster import ClusterError, dask_client, local_cluster
+from scaling.cluster import ClusterError, dask_client, gather, local_cluster
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
+
+pytestmark = pytest.mark.slow
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
 TIMEOUT = 3.0  # seconds the route waits for a silent worker or scheduler
@@ -163,7 +166,6 @@ def test_the_local_cluster_binds_no_fixed_port():
     assert not [w for w in caught if "already in use" in str(w.message)]
 
 
-@pytest.mark.slow
 def test_a_stopped_worker_is_dropped_and_its_work_redone(job, tmp_path, monkeypatch, processes):
     expected, answers = job
     client, _, workers = processes
@@ -204,7 +206,6 @@ LOSSES = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("loss", LOSSES)
 def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
     job, tmp_path, monkeypatch, processes, loss
@@ -221,3 +222,67 @@ def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
         fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
     assert time.monotonic() - began < TIMEOUT + 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
+
+
+#: Dask's memory settings under which a worker pauses at once (its memory use is above 1% of its
+#: limit), and is never spilled to disk, restarted or killed for memory.
+PAUSE_AT_ONCE = {
+    "distributed.worker.memory.pause": 0.01,
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.terminate": False,
+}
+
+
+def statuses(client: Client) -> list[str]:
+    """The status of each worker, as the scheduler knows it."""
+
+    def status(dask_scheduler=None) -> list[str]:
+        return [w.status.name for w in dask_scheduler.workers.values()]
+
+    return client.run_on_scheduler(status)
+
+
+def test_workers_paused_for_memory_end_the_fit_with_a_clear_error(job, tmp_path):
+    _, answers = job
+    with dask.config.set(PAUSE_AT_ONCE):
+        cluster = local_cluster(n_workers=1, memory_limit="1GB")
+    errors = []
+
+    def fit() -> None:
+        try:
+            fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+        except Exception as error:  # checked below, in the test's thread
+            errors.append(error)
+
+    with cluster, Client(cluster) as client:
+        deadline = time.monotonic() + 30
+        while statuses(client) != ["paused"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert statuses(client) == ["paused"]
+        began = time.monotonic()
+        thread = threading.Thread(target=fit, daemon=True)
+        thread.start()
+        thread.join(timeout=TIMEOUT + 20)
+        assert not thread.is_alive(), "the fit still waits on a paused worker"
+    assert time.monotonic() - began < TIMEOUT + 20
+    assert len(errors) == 1 and type(errors[0]) is ClusterError, errors
+    assert "paused by Dask's memory monitor for 3 s" in str(errors[0])
+    assert not (tmp_path / "labels").exists()
+
+
+def test_a_callers_own_timeout_goes_through_gather(client):
+    def alarm(signum, frame):
+        raise TimeoutError("the caller's own alarm")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        future = client.submit(time.sleep, 5, pure=False)
+        began = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 1.2)
+        with pytest.raises(TimeoutError, match="the caller's own alarm"):
+            gather(client, [future], worker_timeout=60)
+        assert time.monotonic() - began < 4
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -53,6 +53,7 @@ def test_files_hold_whole_tweets(job):
     assert sum(map(len, tweets_per_file)) == len(set().union(*tweets_per_file)) == len(tweets)
 
 
+@pytest.mark.slow
 def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     tweets, crowd, folder = job
     workers = frequent_workers(crowd)
