@@ -73,34 +73,44 @@ def fit_and_label(
     # Imported here: this process fits the model; the workers need no torch.
     from crowdsourcing.label_model import FastLabelModel
 
+    # Check the arguments and find the answers files, here, before any work.
     answers_path, labels_path = checked_paths(answers_path, labels_path, overwrite)
     no_vote, workers = checked_arguments(no_vote, workers, min_answers, worker_timeout)
     check_fit_options(FastLabelModel, fit_options)
     files = answer_files(answers_path)
-    before = fingerprints(files)
-    unchanged = functools.partial(check_unchanged, before)
-    with atomic_folder(labels_path, overwrite, unchanged, what="the labels") as partial:
-        parts = dask_file_answers(client, files, no_vote)
-        summaries = gather(
-            client, client.map(file_votes.file_summary, parts, pure=False), worker_timeout
+    unchanged = functools.partial(check_unchanged, fingerprints(files))
+    # The labels are published at labels_path as the block ends, once no answers file changed.
+    with atomic_folder(labels_path, overwrite, unchanged, what="the labels") as folder:
+        votes, marker = _checked_votes(
+            client, files, no_vote, workers, min_answers, answers_path, worker_timeout
         )
-        _check_one_file_per_tweet(client, parts, summaries, worker_timeout)
-        workers = _label_workers(summaries, workers, min_answers, answers_path)
-        votes = dask_lf_votes(client, parts, workers)  # built once, kept for both passes
-        del parts  # the votes replace them on the workers (and rebuild them if lost)
         counts, n_tweets = dask_overlap_counts(client, votes, worker_timeout=worker_timeout)
         model = FastLabelModel(cardinality=len(CLASSES), verbose=False)
         model.fit_counts(counts, n_tweets, progress_bar=False, **fit_options)
-        rows = _write_labels(client, votes, partial, model, worker_timeout)
-        marker = {
-            "answers": sum(s.answers for s in summaries),
-            "tweets": n_tweets,
-            "files": len(files),
-            "workers": len(workers),
-            "labelled": rows,
-        }
-        _mark_finished(partial, marker)
+        labelled = _write_labels(client, votes, folder, model, worker_timeout)
+        _mark_finished(folder, marker | {"tweets": n_tweets, "labelled": labelled})
     return model
+
+
+def _checked_votes(
+    client: Client,
+    files: Sequence[Path],
+    no_vote: Collection[int],
+    workers: Sequence[int] | None,
+    min_answers: int,
+    answers_path: Path,
+    timeout: float,
+) -> tuple[list[Future], dict[str, int]]:
+    """Read and check every answers file on the cluster; futures of each file's tweets and LF
+    votes, kept there for counting and labelling, and the answers, files and LF workers."""
+    parts = dask_file_answers(client, files, no_vote)
+    summaries = gather(client, client.map(file_votes.file_summary, parts, pure=False), timeout)
+    _check_one_file_per_tweet(client, parts, summaries, timeout)
+    workers = _label_workers(summaries, workers, min_answers, answers_path)
+    # The votes replace the parts on the workers; a worker lost later rebuilds them from a file.
+    votes = dask_lf_votes(client, parts, workers)
+    answers = sum(s.answers for s in summaries)
+    return votes, {"answers": answers, "files": len(files), "workers": len(workers)}
 
 
 def dask_file_answers(
