@@ -67,8 +67,9 @@ def fit_and_label(
     tweet found in two files or a file that changes during the run raises `AnswersError` naming
     the file, as do fewer than 3 workers that vote. A bad argument raises `ValueError` before any
     work. `labels_path` must not exist unless `overwrite`, nor equal, hold or lie in the answers;
-    it appears only once complete. Runs on `client`'s cluster; `ClusterError` if the scheduler
-    or every worker is lost, or every worker paused for lack of memory, for `worker_timeout` s.
+    it appears only once complete. Relative paths are this process's, whatever the workers'
+    working folder. Runs on `client`'s cluster; `ClusterError` if the scheduler or every worker
+    is lost, or every worker paused for lack of memory, for `worker_timeout` s.
     """
     # Imported here: this process fits the model; the workers need no torch.
     from crowdsourcing.label_model import FastLabelModel
@@ -117,9 +118,9 @@ def dask_file_answers(
     client: Client, files: Sequence[str | os.PathLike], no_vote: Collection[int] = NO_VOTE_ANSWERS
 ) -> list[Future]:
     """Futures of each answers file's `FileAnswers`, read and checked on the cluster, kept
-    there."""
+    there; a relative path is this process's, whatever the workers' working folder."""
     read = functools.partial(file_votes.file_answers, no_vote=tuple(no_vote))
-    return client.map(read, list(files), pure=False)
+    return client.map(read, [Path(f).absolute() for f in files], pure=False)
 
 
 def dask_lf_votes(client: Client, parts: Sequence[Future], workers: Sequence[int]) -> list[Future]:
