@@ -4,20 +4,23 @@ A folder of answers is read whole: its subfolders too (a linked subfolder is fol
 link back to a folder already read is refused), files named ``*.parquet`` or ``*.parq`` in any
 case, and Hive-style partition folders (``worker_id=1042/part-0.parquet``) whose ``name=value``
 supplies a column the files leave out. Names starting with ``_`` or ``.`` (``_SUCCESS``,
-``.crc`` files) are skipped; anything else is refused with one sentence, as is a file to read
-that is no regular file (a FIFO, a device) or a link that loops or points to nothing.
+``.crc`` files) are skipped, though a folder that `write_answers` marked finished must still
+hold the number of files its ``_SUCCESS`` counts; anything else is refused with one sentence,
+as is a file to read that is no regular file (a FIFO, a device) or a link that loops or points
+to nothing.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import stat
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from scaling.answers import COLUMNS, AnswersError
+from scaling.answers import COLUMNS, FINISHED_MARKER, AnswersError
 
 __all__ = ["answer_files", "check_unchanged", "fingerprints", "partition_values"]
 
@@ -37,7 +40,23 @@ def answer_files(answers_path: str | os.PathLike) -> list[Path]:
         partition_values(file)  # a malformed partition folder is refused before any work
     if not files:
         raise AnswersError(f"{path} holds no answers: no *.parquet or *.parq file there.")
+    _check_marker(path, len(files))
     return files
+
+
+def _check_marker(folder: Path, n_files: int) -> None:
+    """Raise `AnswersError` if `write_answers`' ``_SUCCESS`` marker in `folder` counts other
+    than `n_files` files (a folder without that marker, written by other tools, passes)."""
+    try:
+        marked = json.loads((folder / FINISHED_MARKER).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(marked, int) and marked != n_files:
+        raise AnswersError(
+            f"{folder} holds {n_files} answers files where its {FINISHED_MARKER} marker, written "
+            f"by write_answers, counts {marked}: files were added or removed since; write the "
+            f"folder again, or remove {FINISHED_MARKER} to read it as it is."
+        )
 
 
 def _walk(folder: Path, seen: set[str]) -> Iterator[Path]:

@@ -146,6 +146,17 @@ def test_write_answers_checks_tweets_per_file(crowd, tmp_path, tweets_per_file):
     assert not (tmp_path / "answers").exists()
 
 
+def test_a_finished_folder_that_lost_or_gained_a_file_is_refused(crowd, tmp_path):
+    folder = tmp_path / "answers"
+    write_answers(crowd, folder, tweets_per_file=100)
+    (folder / "part-00003.parquet").unlink()
+    with pytest.raises(AnswersError) as error:
+        answer_files(folder)
+    one_sentence(str(error.value), f"{folder} holds 3 answers files where its _SUCCESS", "4")
+    (folder / "_SUCCESS").unlink()  # a folder without the marker is read as it is
+    assert len(answer_files(folder)) == 3
+
+
 # The files of a folder of answers: links followed once, what cannot be read refused by name.
 
 
