@@ -30,7 +30,9 @@ from crowdsourcing.votes import (
     overlap_counts,
     workers_above,
 )
-from scaling.answers import answer_files, read_answers, write_answers
+from scaling.answer_files import answer_files
+from scaling.answer_reading import read_answers
+from scaling.answers import write_answers
 from scaling.cluster import dask_client
 from scaling.dask_label_model import fit_and_label
 from scaling.dask_lfs import apply_with_dask
@@ -43,6 +45,7 @@ from scaling.end_model import (
     write_tweets,
 )
 from scaling.measure import measure
+from scaling.output_folder import atomic_folder, write_part
 from scaling.steps import FIT_OPTIONS, _record
 from scaling.synthetic_crowd import synthetic_crowd, write_synthetic_answers
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches
@@ -345,10 +348,9 @@ def _real_job(texts: list[str], folder: Path) -> tuple[Path, Path]:
         pd.DataFrame({"tweet_text": texts}, index=ids), folder / "tweets", REAL_TWEETS_PER_FILE
     )
     labels = pd.DataFrame({"tweet_id": ids, "p_0": 0.5, "p_1": 0.5})
-    (folder / "labels").mkdir()
-    for part, start in enumerate(range(0, len(texts), REAL_TWEETS_PER_FILE)):
-        rows = labels.iloc[start : start + REAL_TWEETS_PER_FILE]
-        rows.to_parquet(folder / "labels" / f"part-{part:05d}.parquet", index=False)
+    with atomic_folder(folder / "labels") as temporary:
+        for part, start in enumerate(range(0, len(texts), REAL_TWEETS_PER_FILE)):
+            write_part(labels.iloc[start : start + REAL_TWEETS_PER_FILE], temporary, part)
     return folder / "tweets", folder / "labels"
 
 

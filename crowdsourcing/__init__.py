@@ -9,12 +9,6 @@ statistics: intervals and paired differences; display: tables and figures; metri
 
 import warnings
 
-import torch
-
 # Snorkel 0.10's LFAnalysis calls scipy.sparse.diags in a way SciPy now flags as changing later;
 # its results are unaffected, so the tutorial's readers are spared this one warning.
 warnings.filterwarnings("ignore", message="Input has data type int64", category=FutureWarning)
-
-# The label models fitted here have small matrices, on which torch's thread pool costs more than
-# it gains (20 times more on a busy 2-core machine); embed_texts sets its own thread count.
-torch.set_num_threads(1)

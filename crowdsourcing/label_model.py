@@ -30,6 +30,10 @@ from tqdm import trange
 
 from crowdsourcing.votes import Votes, overlap_counts, probabilities, votes_from_matrix
 
+# The label models fitted here have small matrices, on which torch's thread pool costs more than
+# it gains (20 times more on a busy 2-core machine); embed_texts sets its own thread count.
+torch.set_num_threads(1)
+
 __all__ = ["FastLabelModel", "available_memory", "probabilities"]
 
 #: O is dense up to this many columns (LFs · classes; 16 MiB in float32), or where a sparse O

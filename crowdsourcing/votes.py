@@ -25,6 +25,7 @@ __all__ = [
     "MIN_ANSWERS",
     "Votes",
     "answer_slot_matrix",
+    "cell_votes",
     "crowd_label_matrix",
     "crowd_lf_names",
     "crowd_vote_cells",
@@ -33,6 +34,7 @@ __all__ = [
     "overlap_counts",
     "probabilities",
     "shared_votes",
+    "vote_cells",
     "votes_from_matrix",
     "votes_from_table",
     "workers_above",
@@ -69,17 +71,30 @@ def crowd_vote_cells(
     Answers of unknown tweets or workers, and answers that are no class, cast no vote; a repeated
     (tweet, worker) pair keeps its last answer, as the LFs' answer dicts do.
     """
-    n_workers = len(workers)
     rows = pd.Index(tweet_ids).get_indexer(crowd_answers.index)
-    cols = pd.Index(workers).get_indexer(crowd_answers["worker_id"])
-    answers = crowd_answers["answer"].to_numpy()
-    known = (rows >= 0) & (cols >= 0)
-    rows, cols, answers = rows[known], cols[known], answers[known]
-    last = ~pd.Series(rows.astype(np.int64) * n_workers + cols).duplicated(keep="last").to_numpy()
-    rows, cols, answers = rows[last], cols[last], answers[last]
-    block = pd.Index([label for label, _ in CLASSES]).get_indexer(answers)
+    columns = pd.Index(workers).get_indexer(crowd_answers["worker_id"])
+    return vote_cells(rows, columns, crowd_answers["answer"].to_numpy(), len(workers))
+
+
+def vote_cells(
+    rows: np.ndarray, workers: np.ndarray, answers: np.ndarray, n_workers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The crowd LFs' votes as (row, column, label) arrays, from each answer's row, worker index
+    (of `n_workers`) and answer code; a row or worker index of -1 casts no vote.
+
+    A repeated (row, worker) keeps its last answer; only an answer that is a class votes, in
+    column ``block * n_workers + worker``, where block b is the b-th class of `CLASSES`.
+    """
+    known = (rows >= 0) & (workers >= 0)
+    rows, workers, answers = rows[known], workers[known], answers[known]
+    keys = pd.Series(rows.astype(np.int64) * n_workers + workers)
+    last = ~keys.duplicated(keep="last").to_numpy()
+    rows, workers, answers = rows[last], workers[last], answers[last]
+    block = np.full(len(answers), -1, dtype=np.int64)
+    for b, (label, _) in enumerate(CLASSES):
+        block[answers == label] = b
     vote = block >= 0
-    return rows[vote], block[vote] * n_workers + cols[vote], answers[vote]
+    return rows[vote], block[vote] * n_workers + workers[vote], answers[vote]
 
 
 def crowd_label_matrix(
@@ -178,9 +193,16 @@ def crowd_votes(
 
     LF ``b * len(workers) + w`` is worker w's LF for the b-th class of `CLASSES`.
     """
-    items, lfs, labels = crowd_vote_cells(crowd_answers, tweet_ids, workers)
-    n_lfs = len(CLASSES) * len(workers)
-    return _votes(items, lfs, labels, len(tweet_ids), n_lfs, len(CLASSES))
+    rows, columns, labels = crowd_vote_cells(crowd_answers, tweet_ids, workers)
+    return cell_votes(rows, columns, labels, len(tweet_ids), len(workers))
+
+
+def cell_votes(
+    rows: np.ndarray, columns: np.ndarray, labels: np.ndarray, n_items: int, n_workers: int
+) -> Votes:
+    """The `Votes` of the crowd LFs' vote cells (`vote_cells`) over `n_items` rows."""
+    n_lfs = len(CLASSES) * n_workers
+    return _votes(rows, columns, labels, n_items, n_lfs, len(CLASSES))
 
 
 def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndarray:

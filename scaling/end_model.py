@@ -14,7 +14,6 @@ import functools
 import os
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -25,6 +24,7 @@ from dask.distributed import Client, Future
 from sklearn.linear_model import SGDClassifier
 
 from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
+from scaling.output_folder import atomic_folder, write_part
 
 __all__ = [
     "Partition",
@@ -101,10 +101,13 @@ def _load_encoder() -> None:
     cached_encoder()
 
 
-def write_tweets(tweets: pd.DataFrame, folder: str | os.PathLike, tweets_per_file: int) -> None:
+def write_tweets(
+    tweets: pd.DataFrame, folder: str | os.PathLike, tweets_per_file: int, overwrite: bool = False
+) -> None:
     """Store ``tweet_id, tweet_text`` (and ``sentiment`` if present) as Parquet, in id order.
 
-    `tweets` is indexed by tweet id, each id once.
+    `tweets` is indexed by tweet id, each id once. A folder that holds anything is refused unless
+    `overwrite`; the folder appears only once complete.
     """
     if isinstance(tweets_per_file, bool) or not isinstance(tweets_per_file, int | np.integer):
         raise ValueError(f"tweets_per_file must be a positive integer, not {tweets_per_file!r}")
@@ -113,10 +116,9 @@ def write_tweets(tweets: pd.DataFrame, folder: str | os.PathLike, tweets_per_fil
     _refuse_repeated_ids(tweets.index, "The tweets to write")
     columns = [c for c in ("tweet_text", "sentiment") if c in tweets]
     table = tweets[columns].sort_index().rename_axis("tweet_id").reset_index()
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for part, start in enumerate(range(0, len(table), tweets_per_file)):
-        rows = table.iloc[start : start + tweets_per_file]
-        rows.to_parquet(Path(folder) / f"part-{part:05d}.parquet", index=False)
+    with atomic_folder(folder, overwrite, replace_empty=True, what="the tweets") as temporary:
+        for part, start in enumerate(range(0, len(table), tweets_per_file)):
+            write_part(table.iloc[start : start + tweets_per_file], temporary, part)
 
 
 def _refuse_repeated_ids(ids: pd.Index | pd.Series, what: str) -> None:

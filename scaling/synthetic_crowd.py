@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scaling.answers import write_answer_parts
+
 __all__ = ["synthetic_crowd", "write_synthetic_answers"]
 
 _WEATHER = np.array(["the sun", "this rain", "the snow", "the wind", "this heat", "the storm"])
@@ -91,26 +93,36 @@ def write_synthetic_answers(
     seed: int = 0,
     tasks_per_file: int = 100_000,
 ) -> None:
-    """Write a job's answers (``tweet_id, worker_id, answer``) as Parquet files of whole tasks.
+    """Write a job's answers (``tweet_id, worker_id, answer``) as `write_answers` does: Parquet
+    files of whole tasks, marked finished, the folder in place only once complete.
 
     The job is `synthetic_crowd`'s kind (same workers and accuracies throughout), generated one
     file at a time so that memory stays that of one file, whatever `n_tasks`; file i draws from
     the seed (seed, i), so the job differs from `synthetic_crowd(n_tasks, ...)`'s.
     """
     accuracy = np.random.default_rng(seed).uniform(0.55, 0.95, n_workers)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for part, first in enumerate(range(0, n_tasks, tasks_per_file)):
-        rng = np.random.default_rng([seed, part])
-        n = min(tasks_per_file, n_tasks - first)
-        truth = rng.integers(0, 2, n)
-        workers = _distinct_workers(rng, n, n_workers, answers_per_task)
-        answers = _answers(rng, truth, workers, accuracy)
-        tweet_ids = np.arange(first, first + n, dtype=np.int64) + 10_000_000
-        table = pd.DataFrame(
-            {
-                "tweet_id": np.repeat(tweet_ids, answers_per_task),
-                "worker_id": workers.ravel() + 1_000,
-                "answer": answers.ravel(),
-            }
-        )
-        table.to_parquet(Path(folder) / f"part-{part:05d}.parquet", index=False)
+    firsts = range(0, n_tasks, tasks_per_file)
+    sizes = [min(tasks_per_file, n_tasks - first) for first in firsts]
+    parts = (
+        _synthetic_part(seed, part, first, n, accuracy, answers_per_task)
+        for part, (first, n) in enumerate(zip(firsts, sizes, strict=True))
+    )
+    write_answer_parts(parts, folder)
+
+
+def _synthetic_part(
+    seed: int, part: int, first: int, n: int, accuracy: np.ndarray, answers_per_task: int
+) -> pd.DataFrame:
+    """The answers of tasks `first` to `first + n` of a job, drawn from the seed (seed, part)."""
+    rng = np.random.default_rng([seed, part])
+    truth = rng.integers(0, 2, n)
+    workers = _distinct_workers(rng, n, len(accuracy), answers_per_task)
+    answers = _answers(rng, truth, workers, accuracy)
+    tweet_ids = np.arange(first, first + n, dtype=np.int64) + 10_000_000
+    return pd.DataFrame(
+        {
+            "tweet_id": np.repeat(tweet_ids, answers_per_task),
+            "worker_id": workers.ravel() + 1_000,
+            "answer": answers.ravel(),
+        }
+    )

@@ -1,9 +1,11 @@
 """The scaling tutorial's own LFs for its synthetic tweets: per-worker crowd LFs and text LFs.
 
-The per-worker LFs give the LF route to the crowd label matrix, checked against the vectorized
-builder. The text LFs are real Python work per tweet (TextBlob, VADER) for the DaskLFApplier
-demo: they abstain on a tweet without text (Dask infers types on placeholder rows), and their
-preprocessors store scores as row entries, which survive pickling on the way to a Dask worker.
+The per-worker LFs give the LF route to the crowd label matrix: each votes where the vectorized
+builder (`crowdsourcing.votes.crowd_vote_cells`) places its worker's votes, and the tests check
+that applying them gives the builder's matrix. The text LFs are real Python work per tweet
+(TextBlob, VADER) for the DaskLFApplier demo: they abstain on a tweet without text (Dask infers
+types on placeholder rows), and their preprocessors store scores as row entries, which survive
+pickling on the way to a Dask worker.
 """
 
 from __future__ import annotations
@@ -16,32 +18,28 @@ from snorkel.preprocess import preprocessor
 from textblob import TextBlob
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from crowdsourcing.votes import ABSTAIN, CLASSES
+from crowdsourcing.votes import ABSTAIN, crowd_lf_names, crowd_vote_cells
 
 __all__ = ["TEXT_LFS", "reset_caches", "warm_up", "worker_lfs"]
 
 _vader = SentimentIntensityAnalyzer()
 
 
-def _vote_if(x, answers: dict, label: int) -> int:
-    """The worker's answer for this tweet if it is `label`, else abstain."""
-    return label if answers.get(x.tweet_id) == label else ABSTAIN
+def _vote(x, votes: dict) -> int:
+    """The LF's vote on this tweet, else abstain."""
+    return votes.get(x.tweet_id, ABSTAIN)
 
 
 def worker_lfs(crowd_answers: pd.DataFrame, workers: Sequence[int]) -> list[LabelingFunction]:
-    """Per worker an LF for each class, in the column order of `crowd_label_matrix`."""
-    answers = {
-        worker: dict(zip(group.index, group["answer"], strict=True))
-        for worker, group in crowd_answers.groupby("worker_id")
-    }
+    """Per worker an LF for each class, in the column order of `crowd_label_matrix`; each votes
+    where `crowd_vote_cells` places that worker's vote for its class."""
+    tweet_ids = crowd_answers.index.unique()
+    rows, columns, labels = crowd_vote_cells(crowd_answers, tweet_ids, workers)
+    by_lf = pd.Series(labels, index=tweet_ids[rows]).groupby(columns)
+    votes = {column: lf_votes.to_dict() for column, lf_votes in by_lf}
     return [
-        LabelingFunction(
-            f"worker_{worker}_{suffix}",
-            f=_vote_if,
-            resources={"answers": answers.get(worker, {}), "label": label},
-        )
-        for label, suffix in CLASSES
-        for worker in workers
+        LabelingFunction(name, f=_vote, resources={"votes": votes.get(column, {})})
+        for column, name in enumerate(crowd_lf_names(workers))
     ]
 
 

@@ -1,8 +1,8 @@
 """The Dask route refuses bad answers with one sentence naming the file, and writes atomically.
 
-Each probe of issue 12 that once gave silently wrong labels, or an error naming no file, is
-rerun here on a small job; every error is raised on a worker and must reach the caller as the
-same `AnswersError` with the same one-sentence message.
+Each kind of bad answers file that could give silently wrong labels, or an error naming no
+file, is tried here on a small job; every error is raised on a worker and must reach the caller
+as the same `AnswersError` with the same one-sentence message. Every test starts a cluster.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
+from scaling import file_votes
 from scaling.answers import AnswersError, write_answers
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
+
+pytestmark = pytest.mark.slow
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
 
@@ -219,14 +221,14 @@ def test_too_few_voting_workers(client, crowd, tmp_path):
 
 def test_a_failure_in_the_last_file_leaves_no_labels(client, crowd, tmp_path, monkeypatch):
     answers = written(crowd, tmp_path / "answers")
-    label = dlm._partition_labels
+    label = file_votes.write_file_labels
 
-    def fails_on_the_last(partition, out, **kwargs):
-        if Path(out).name == "part-00002.parquet":
+    def fails_on_the_last(partition, part, **kwargs):
+        if part == 2:
             raise OSError("disk full")
-        return label(partition, out, **kwargs)
+        return label(partition, part, **kwargs)
 
-    monkeypatch.setattr(dlm, "_partition_labels", fails_on_the_last)
+    monkeypatch.setattr(file_votes, "write_file_labels", fails_on_the_last)
     with pytest.raises(OSError, match="disk full"):
         fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]

@@ -1,7 +1,8 @@
-"""The Dask route survives a killed worker, and ends with a clear error when no worker is left.
+"""The Dask route survives a killed worker, and ends with a clear error when no worker is left
+or every worker stays paused for lack of memory; a caller's own exceptions go through.
 
 A task of the counting pass is made to wait until the test has killed the worker process that
-runs it, so every kill lands mid-run; no test binds a fixed port.
+runs it, so every kill lands mid-run; no test binds a fixed port. Every test starts a cluster.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from dask.distributed import Client
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
+from scaling import file_votes
 from scaling.answers import write_answers
-from scaling.cluster import ClusterError, dask_client, local_cluster
+from scaling.cluster import ClusterError, dask_client, gather, local_cluster
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
+
+pytestmark = pytest.mark.slow
 
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
 TIMEOUT = 3.0  # seconds the route waits for a silent worker or scheduler
@@ -50,9 +54,9 @@ def job(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
 
 
 def waiting_votes(started: Path, first_only: bool) -> Callable:
-    """`_partition_votes` that, on file part-00001 (every file unless `first_only`), writes
+    """`file_answers` that, on file part-00001 (every file unless `first_only`), writes
     its process id to `started` and waits to be killed; a later attempt runs normally."""
-    votes = dlm._partition_votes
+    votes = file_votes.file_answers
 
     def waiting(path, **kwargs):
         if path.name == "part-00001.parquet" or not first_only:
@@ -84,7 +88,7 @@ def signal_when_started(
 def test_a_killed_worker_is_replaced_and_the_labels_are_the_same(job, tmp_path, monkeypatch):
     expected, answers = job
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     with local_cluster() as cluster, Client(cluster) as client:
         before = set(client.run(os.getpid).values())
         killer = signal_when_started(started, lambda: [int(started.read_text())])
@@ -144,7 +148,7 @@ def test_a_task_that_kills_its_workers_ends_with_a_clear_error(job, tmp_path, mo
     def dies(path, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(dlm, "_partition_votes", dies)
+    monkeypatch.setattr(file_votes, "file_answers", dies)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = local_cluster()
     with cluster, Client(cluster) as client:
@@ -162,12 +166,11 @@ def test_the_local_cluster_binds_no_fixed_port():
     assert not [w for w in caught if "already in use" in str(w.message)]
 
 
-@pytest.mark.slow
 def test_a_stopped_worker_is_dropped_and_its_work_redone(job, tmp_path, monkeypatch, processes):
     expected, answers = job
     client, _, workers = processes
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     signal_when_started(started, lambda: [int(started.read_text())], signal.SIGSTOP)
     began = time.monotonic()
     fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
@@ -203,7 +206,6 @@ LOSSES = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("loss", LOSSES)
 def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
     job, tmp_path, monkeypatch, processes, loss
@@ -213,10 +215,74 @@ def test_a_lost_cluster_ends_with_a_clear_error_within_the_timeout(
     scheduler_lost, sig, message = LOSSES[loss]
     lost = [scheduler] if scheduler_lost else workers
     started = tmp_path / "started"
-    monkeypatch.setattr(dlm, "_partition_votes", waiting_votes(started, first_only=True))
+    monkeypatch.setattr(file_votes, "file_answers", waiting_votes(started, first_only=True))
     signal_when_started(started, lambda: [p.pid for p in lost], sig)
     began = time.monotonic()
     with pytest.raises(ClusterError, match=message):
         fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
     assert time.monotonic() - began < TIMEOUT + 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scheduler.json", "started"]
+
+
+#: Dask's memory settings under which a worker pauses at once (its memory use is above 1% of its
+#: limit), and is never spilled to disk, restarted or killed for memory.
+PAUSE_AT_ONCE = {
+    "distributed.worker.memory.pause": 0.01,
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.terminate": False,
+}
+
+
+def statuses(client: Client) -> list[str]:
+    """The status of each worker, as the scheduler knows it."""
+
+    def status(dask_scheduler=None) -> list[str]:
+        return [w.status.name for w in dask_scheduler.workers.values()]
+
+    return client.run_on_scheduler(status)
+
+
+def test_workers_paused_for_memory_end_the_fit_with_a_clear_error(job, tmp_path):
+    _, answers = job
+    with dask.config.set(PAUSE_AT_ONCE):
+        cluster = local_cluster(n_workers=1, memory_limit="1GB")
+    errors = []
+
+    def fit() -> None:
+        try:
+            fit_and_label(answers, tmp_path / "labels", client, worker_timeout=TIMEOUT, **OPTIONS)
+        except Exception as error:  # checked below, in the test's thread
+            errors.append(error)
+
+    with cluster, Client(cluster) as client:
+        deadline = time.monotonic() + 30
+        while statuses(client) != ["paused"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert statuses(client) == ["paused"]
+        began = time.monotonic()
+        thread = threading.Thread(target=fit, daemon=True)
+        thread.start()
+        thread.join(timeout=TIMEOUT + 20)
+        assert not thread.is_alive(), "the fit still waits on a paused worker"
+    assert time.monotonic() - began < TIMEOUT + 20
+    assert len(errors) == 1 and type(errors[0]) is ClusterError, errors
+    assert "paused by Dask's memory monitor for 3 s" in str(errors[0])
+    assert not (tmp_path / "labels").exists()
+
+
+def test_a_callers_own_timeout_goes_through_gather(client):
+    def alarm(signum, frame):
+        raise TimeoutError("the caller's own alarm")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        future = client.submit(time.sleep, 5, pure=False)
+        began = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 1.2)
+        with pytest.raises(TimeoutError, match="the caller's own alarm"):
+            gather(client, [future], worker_timeout=60)
+        assert time.monotonic() - began < 4
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,10 +1,11 @@
 """The Dask route loses no data on any input, and refuses bad arguments before any work.
 
-Each case of issue 16 that lost answers, labelled stale or skipped files, or failed late or
-without a path, is rerun here: the labels path against the answers path, `write_answers` into
-a used folder, the answers folder's layout, files changed during a run, output problems, stale
-temporary folders of killed runs, and bad arguments; "before any work" is shown by a cluster
-that fails the test if the route gives it anything.
+Each way a run could lose answers, label stale or skipped files, leave a half-written or stale
+folder, or fail late or without a path is tried here: relative paths, the labels path against
+the answers path, the answers folder's layout, files changed during a run, output problems,
+stale temporary folders of killed runs, a lost publishing race, and bad arguments; "before any
+work" is shown by a cluster that fails the test if the route gives it anything. Every test
+starts a cluster (`write_answers` alone is tested in test_answer_files.py).
 """
 
 from __future__ import annotations
@@ -28,11 +29,17 @@ import pytest
 import scaling.dask_label_model as dlm
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes, frequent_workers
-from scaling.answers import AnswersError, answer_files, write_answers
+from scaling import file_votes
+from scaling.answer_files import answer_files
+from scaling.answers import AnswersError, write_answers
 from scaling.dask_label_model import fit_and_label
 from scaling.synthetic_crowd import synthetic_crowd
 
+pytestmark = pytest.mark.slow
+
 OPTIONS = {"n_epochs": 30, "seed": 3, "l2": 0.1, "lr": 0.01}
+#: The labels files of the `answers` fixture's four files.
+PARTS = [f"part-{i:05d}.parquet" for i in range(4)]
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +129,13 @@ def test_the_current_folder_or_one_holding_it_is_refused(
         one_sentence(str(error.value), str(labels), "is the current folder or holds it")
 
 
+def test_relative_paths_are_those_of_the_caller(client, answers, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the workers' working folder is another one
+    fit_and_label("answers", "labels", client, **OPTIONS)
+    np.testing.assert_allclose(labels_of(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers", "labels"]
+
+
 # Output problems, before the fit.
 
 
@@ -157,9 +171,9 @@ def test_an_existing_output_is_refused_before_any_work(client, answers, tmp_path
 
 
 def test_a_full_disk_is_named_with_the_file(client, answers, tmp_path, monkeypatch):
-    label = dlm._partition_labels
+    label = file_votes.write_file_labels
 
-    def disk_full(partition, out, **kwargs):
+    def disk_full(partition, part, **kwargs):
         import pyarrow.parquet as parquet
 
         def no_space(*args, **kwargs):
@@ -167,15 +181,15 @@ def test_a_full_disk_is_named_with_the_file(client, answers, tmp_path, monkeypat
 
         parquet.write_table, write = no_space, parquet.write_table
         try:
-            return label(partition, out, **kwargs)
+            return label(partition, part, **kwargs)
         finally:
             parquet.write_table = write
 
-    monkeypatch.setattr(dlm, "_partition_labels", disk_full)
+    monkeypatch.setattr(file_votes, "write_file_labels", disk_full)
     with pytest.raises(OSError) as error:
         fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     assert error.value.errno == errno.ENOSPC
-    assert "Cannot write the labels file " in str(error.value), str(error.value)
+    assert "Cannot write the file " in str(error.value), str(error.value)
     assert f"{tmp_path}/.labels.partial-" in str(error.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
 
@@ -206,6 +220,28 @@ def test_stale_temporary_folders_of_killed_runs_are_removed(client, answers, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["answers", "labels", *running])
 
 
+def test_a_fit_that_loses_a_publishing_race_leaves_nothing_behind(
+    client, answers, expected, tmp_path, monkeypatch
+):
+    labels, rename, raced = tmp_path / "labels", os.rename, []
+    fit_and_label(answers, labels, client, **OPTIONS)
+
+    def slow_rename(source, target, *args, **kwargs):
+        """Between moving the old labels aside and moving the new ones in, another fit
+        publishes to the same path (a slow filesystem, a busy machine)."""
+        rename(source, target, *args, **kwargs)
+        if Path(target).name.startswith(".labels.old-") and not raced:
+            raced.append(target)
+            fit_and_label(answers, labels, client, overwrite=True, **OPTIONS)
+
+    monkeypatch.setattr(os, "rename", slow_rename)
+    fit_and_label(answers, labels, client, overwrite=True, **OPTIONS)
+    assert raced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers", "labels"]
+    assert sorted(p.name for p in labels.iterdir()) == ["_SUCCESS", *PARTS]
+    np.testing.assert_allclose(labels_of(labels), expected, rtol=0, atol=1e-12)
+
+
 # Files that change during a run.
 
 
@@ -222,31 +258,6 @@ def test_answers_changed_during_the_run_leave_no_labels(client, answers, tmp_pat
         fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     one_sentence(str(error.value), f"{answers / 'part-00001.parquet'} changed while it was")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers"]
-
-
-# write_answers into a used folder, and its tweets_per_file.
-
-
-def test_write_answers_refuses_a_used_folder_unless_told(crowd, tmp_path):
-    folder = tmp_path / "answers"
-    write_answers(crowd, folder, tweets_per_file=50)
-    assert len(list(folder.iterdir())) == 8
-    with pytest.raises(FileExistsError) as error:
-        write_answers(crowd, folder, tweets_per_file=100)
-    one_sentence(str(error.value), f"{folder} already holds files: pass overwrite=True")
-    assert len(list(folder.iterdir())) == 8
-    write_answers(crowd, folder, tweets_per_file=100, overwrite=True)
-    assert sorted(p.name for p in folder.iterdir()) == [f"part-{i:05d}.parquet" for i in range(4)]
-    with pytest.raises(FileExistsError, match="is a file, not a folder for answers"):
-        write_answers(crowd, folder / "part-00000.parquet", tweets_per_file=100, overwrite=True)
-
-
-@pytest.mark.parametrize("tweets_per_file", [-100, 0, 100.5, True, "100"])
-def test_write_answers_checks_tweets_per_file(crowd, tmp_path, tweets_per_file):
-    with pytest.raises(ValueError) as error:
-        write_answers(crowd, tmp_path / "answers", tweets_per_file=tweets_per_file)
-    one_sentence(str(error.value), "tweets_per_file must be a positive whole number of tweets")
-    assert not (tmp_path / "answers").exists()
 
 
 # The answers folder's layout: read whole, or refused.
@@ -272,6 +283,7 @@ def test_subfolders_any_suffix_case_and_hive_partitions_are_all_read(
 
 def test_an_empty_answers_file_is_read_as_no_answers(client, crowd, expected, answers, tmp_path):
     pd.read_parquet(answers / "part-00000.parquet").iloc[:0].to_parquet(answers / "empty.parquet")
+    (answers / "_SUCCESS").unlink()  # a file added by hand: the folder is no longer as written
     fit_and_label(answers, tmp_path / "labels", client, **OPTIONS)
     np.testing.assert_allclose(labels_of(tmp_path / "labels"), expected, rtol=0, atol=1e-12)
     assert len(pd.read_parquet(tmp_path / "labels" / "part-00000.parquet")) == 0

@@ -14,9 +14,15 @@ from crowdsourcing.votes import (
     probabilities,
     votes_from_table,
 )
-from scaling.answers import answer_files, write_answers
+from scaling.answer_files import answer_files
+from scaling.answers import write_answers
 from scaling.cluster import dask_client
-from scaling.dask_label_model import dask_overlap_counts, dask_votes, fit_and_label, lf_votes
+from scaling.dask_label_model import (
+    dask_file_answers,
+    dask_lf_votes,
+    dask_overlap_counts,
+    fit_and_label,
+)
 from scaling.synthetic_crowd import synthetic_crowd
 
 OPTIONS = {"n_epochs": 50, "seed": 3, "l2": 0.1, "lr": 0.01}
@@ -47,13 +53,14 @@ def test_files_hold_whole_tweets(job):
     assert sum(map(len, tweets_per_file)) == len(set().union(*tweets_per_file)) == len(tweets)
 
 
+@pytest.mark.slow
 def test_counts_and_labels_equal_one_process(job, scheduler, tmp_path):
     tweets, crowd, folder = job
     workers = frequent_workers(crowd)
     votes = crowd_votes(crowd, tweets.index, workers)
     with dask_client(address=scheduler) as client:
         files = answer_files(folder / "answers")
-        votes_kept = lf_votes(client, dask_votes(client, files), workers)
+        votes_kept = dask_lf_votes(client, dask_file_answers(client, files), workers)
         counts, n = dask_overlap_counts(client, votes_kept, fan_in=2)
         model = fit_and_label(folder / "answers", tmp_path / "labels", client, **OPTIONS)
     assert n == len(tweets)
