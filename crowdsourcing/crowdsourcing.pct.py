@@ -177,6 +177,8 @@ summary[summary.Coverage > 0].head(4)
 # %%
 from snorkel.labeling.model import LabelModel
 
+from crowdsourcing.label_model import FastLabelModel  # for later; puts torch on one thread
+
 
 def fit_label_model(L: np.ndarray, model_class=LabelModel, epochs=label_model_epochs) -> LabelModel:
     """A two-class label model fitted on the label matrix `L` (no gold labels involved)."""
@@ -425,7 +427,6 @@ if len(weak):
 # Here is what that does to the label model of the first part, with an LF pair for every worker who answered, on `split_seed`'s split, with three answers bought for a quarter of its training tweets:
 
 # %%
-from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_label_matrix
 
 split = make_split(split_seed, gold, answers, text_L, MIN_ANSWERS)

@@ -140,10 +140,16 @@ def _plain(figures: object) -> object:
 
 
 def write_metrics(path: str | os.PathLike | None, figures: Mapping) -> None:
-    """Write `figures` as JSON to `path` (nothing if it is None), atomically."""
+    """Write `figures` as JSON to `path` (nothing if it is None), atomically: a failure leaves
+    `path` as it was and no partial file beside it."""
     if not path:
         return
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"metrics_path {path} is a folder; give a file name in it")
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(figures, indent=2, allow_nan=False))
-    partial.replace(path)
+    try:
+        partial.write_text(json.dumps(figures, indent=2, allow_nan=False))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -28,3 +28,26 @@ def test_no_path_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_metrics(None, {"a": 1})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_as_path_is_refused_and_leaves_nothing_behind(tmp_path):
+    (tmp_path / "metrics.json").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        write_metrics(tmp_path / "metrics.json", {"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_value_json_cannot_hold_leaves_no_partial_file(tmp_path):
+    """NaN is no JSON; the write fails whole, with no partial file beside the target."""
+    with pytest.raises(ValueError):
+        write_metrics(tmp_path / "metrics.json", {"a": float("nan")})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_infinities_are_stored_as_null():
+    from crowdsourcing.metrics import _plain
+
+    assert _plain({"ratio": float("inf"), "ci95": [0.5, float("inf")]}) == {
+        "ratio": None,
+        "ci95": [0.5, None],
+    }
