@@ -17,6 +17,7 @@ from crowdsourcing.data import (
     GOLD_FILE,
     DataError,
     answer_mapping,
+    answers_on,
     fetch_files,
     load_data,
     read_sources,
@@ -81,6 +82,16 @@ def test_answers_are_mapped_to_integers(sources):
     assert len(merged) == len(crowd)
     assert (merged.emotion.map(answer_mapping) == merged.answer).all()
     assert crowd.answer.dtype.kind == "i" and -1 in set(crowd.answer)
+
+
+def test_each_tweets_answers_keep_their_file_order(sources):
+    """Answers are grouped by tweet without reordering them: a worker's last answer stays last."""
+    raw = pd.read_csv(sources / ANSWERS_FILE).sample(frac=1, random_state=0)
+    raw["emotion"] = "Positive"
+    grouped = answers_on(raw, pd.Index(raw.tweet_id.unique()))
+    assert list(grouped.index.unique()) == list(raw.tweet_id.unique()), "first appearance order"
+    for tweet, rows in grouped.groupby(level=0, sort=False):
+        assert list(rows.worker_id) == list(raw.worker_id[raw.tweet_id == tweet]), tweet
 
 
 def test_split_is_deterministic_and_depends_on_seed(sources):

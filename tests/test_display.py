@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crowdsourcing.display import Table, signed
+from crowdsourcing.display import Table, budget_name, signed
 
 
 def test_tables_render_the_same_every_time():
@@ -18,3 +18,12 @@ def test_tables_render_the_same_every_time():
 def test_a_difference_that_rounds_to_zero_has_no_sign():
     assert signed(0.0) == signed(-0.0002) == signed(0.0004) == "0.000"
     assert signed(0.0123) == "+0.012" and signed(-0.02) == "-0.020"
+
+
+def test_a_budget_is_named_in_words():
+    rows = pd.DataFrame({"share": [0.05, 1.0], "per_tweet": [3, np.nan], "answers": [28.4, 1880]})
+    names = [budget_name(row) for row in rows.itertuples()]
+    assert names == [
+        "5% of the tweets, 3 answers each (28 answers)",
+        "100% of the tweets, all answers (1,880 answers)",
+    ]

@@ -13,6 +13,7 @@ from crowdsourcing.statistics import (
     budget_saving,
     budget_table,
     interval_unit,
+    mean_std,
     paired_difference,
     verdict,
 )
@@ -185,6 +186,16 @@ def test_text_lfs_that_reach_the_target_alone_need_no_answer():
     table = saving_table(weak=[0.9, 0.9, 0.9], majority=[0.5, 0.7, 0.85], dawid_skene=[0.5] * 3)
     saving = budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.86)
     assert saving["answers_weak"] == 0 and saving["ratio"] is None
+
+
+def test_text_lfs_within_the_tolerance_of_the_target_need_no_answer():
+    table = saving_table(weak=[0.9, 0.9, 0.9], majority=[0.5, 0.7, 0.85], dawid_skene=[0.5] * 3)
+    assert budget_saving(table, "weak", ["mv", "ds"], at=2, free=0.847)["answers_weak"] == 0
+
+
+def test_mean_and_sample_standard_deviation():
+    assert mean_std([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0}  # sample std: sum 2 over 2
+    assert mean_std([0.5]) == {"mean": 0.5, "std": None}
 
 
 def test_no_saving_when_the_label_model_never_matches_the_crowd():
