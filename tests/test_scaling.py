@@ -40,7 +40,13 @@ from scaling.end_model import (
     write_tweets,
 )
 from scaling.measure import Stopwatch, measure
-from scaling.report import applier_comparison, break_even, per_tweet, versus_majority
+from scaling.report import (
+    applier_comparison,
+    break_even,
+    class_vote_counts,
+    per_tweet,
+    versus_majority,
+)
 from scaling.steps import FIT_OPTIONS
 from scaling.synthetic_crowd import synthetic_crowd
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up, worker_lfs
@@ -209,6 +215,18 @@ def test_per_tweet_names_the_slowest_step_from_the_figures():
         " text LFs 3.40 ms; embeddings 3.10 ms; fit 0.10 ms",
         "The slowest per tweet here is text LFs, 1.1 times the next",
     ]
+
+
+def test_class_votes_are_counted_per_tweet():
+    answers = pd.DataFrame(
+        {"answer": [1, 0, 2, 1, 1, -1, 3, 0, 1, 0]},
+        index=pd.Index([1, 1, 1, 2, 2, 3, 3, 4, 5, 5], name="tweet_id"),
+    )
+    # 1: two that disagree (and a no-vote); 2: two that agree; 3: none; 4: one; 5: two that
+    # disagree; 6: no answer at all.
+    assert class_vote_counts(answers, pd.Index([1, 2, 3, 4, 5, 6])) == (
+        "Of the 6 tweets, 2 get no class vote, 1 a single one and 2 two that disagree"
+    )
 
 
 def test_versus_majority_counts_tweets():
