@@ -243,7 +243,7 @@ def test_notebook_and_paired_script_are_in_sync():
 
 
 def test_the_notebook_is_lean():
-    """Issue 15: at most 50 cells and 300 non-blank lines of code, none written to fit a cap."""
+    """At most 50 cells and 300 non-blank lines of code, none written to fit a cap."""
     stored = nbformat.read(TUTORIAL, as_version=4)
     code = [line for c in code_cells(stored) for line in c.source.splitlines() if line.strip()]
     assert len(stored.cells) <= 50 and len(code) <= 300
