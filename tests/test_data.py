@@ -129,6 +129,22 @@ def test_local_mirror_missing_file_names_it(sources, monkeypatch):
         fetch_files(hashes=dict.fromkeys([GOLD_FILE, ANSWERS_FILE]))
 
 
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda path: path.mkdir(), "is not a file"),
+        (lambda path: path.symlink_to(path.with_name("gone.csv")), "is a symlink to nothing"),
+        (lambda path: path.symlink_to(path), "is a symlink to nothing \\(or to itself\\)"),
+    ],
+    ids=["folder", "dangling symlink", "self-looping symlink"],
+)
+def test_local_mirror_file_that_is_no_file_is_named(sources, make, problem):
+    (sources / ANSWERS_FILE).unlink()
+    make(sources / ANSWERS_FILE)
+    with pytest.raises(DataError, match=f"{ANSWERS_FILE} {problem}.*WEATHER_SENTIMENT_DIR"):
+        fetch_files(sources, hashes=dict.fromkeys([GOLD_FILE, ANSWERS_FILE]))
+
+
 def test_local_mirror_is_never_written(sources):
     before = {p.name: p.stat().st_mtime_ns for p in sources.iterdir()}
     load_small(sources)
