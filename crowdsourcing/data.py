@@ -63,6 +63,13 @@ class DataError(RuntimeError):
     """The source files could not be found, fetched, verified or read."""
 
 
+def _why_not_a_file(path: Path) -> str:
+    """Why `path`, which is not a readable regular file, cannot be read, in a few words."""
+    if path.is_symlink():
+        return "is a symlink to nothing (or to itself)"
+    return "is not a file" if path.exists() else "does not exist"
+
+
 def _local_files(folder: Path, hashes: Mapping[str, str | None]) -> dict[str, Path]:
     """Check that a local mirror holds every file with the expected hash; write nothing."""
     paths = {}
@@ -70,7 +77,7 @@ def _local_files(folder: Path, hashes: Mapping[str, str | None]) -> dict[str, Pa
         path = folder / name
         if not path.is_file():
             raise DataError(
-                f"{path} does not exist. {ENV_DIR} (or data_dir) must name a folder that "
+                f"{path} {_why_not_a_file(path)}. {ENV_DIR} (or data_dir) must name a folder that "
                 f"holds both {GOLD_FILE} and {ANSWERS_FILE}; unset it to download them."
             )
         try:

@@ -4,11 +4,13 @@ cells so that those show only the calls a reader would copy."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = [
     "applier_comparison",
     "break_even",
+    "class_vote_counts",
     "per_tweet",
     "timings_figure",
     "versus_majority",
@@ -63,6 +65,19 @@ def per_tweet(steps: list[tuple[str, float, int]]) -> str:
     return (
         f"Wall-clock time per tweet on the cluster: {'; '.join(parts)}\n"
         f"The slowest per tweet here is {ranked[0][0]}, {ratio:.1f} times the next"
+    )
+
+
+def class_vote_counts(answers: pd.DataFrame, tweet_ids: pd.Index) -> str:
+    """How many of `tweet_ids` get no class vote (answer 0 or 1) in `answers`, a single one, or
+    exactly two that disagree, in words."""
+    votes = answers[answers["answer"].isin([0, 1])].groupby(level="tweet_id")["answer"]
+    count = votes.size().reindex(tweet_ids, fill_value=0)
+    split = votes.nunique().reindex(tweet_ids, fill_value=0) == 2
+    none, one, two = (count == 0).sum(), (count == 1).sum(), (split & (count == 2)).sum()
+    return (
+        f"Of the {len(tweet_ids):,} tweets, {none:,} get no class vote, {one:,} a single one"
+        f" and {two:,} two that disagree"
     )
 
 

@@ -60,6 +60,8 @@ metrics_path = output_file("metrics_path", metrics_path)  # resolved here, in th
 #
 # Each tweet is answered by `answers_per_task` distinct workers; each worker is right with its own accuracy (55% to 95%) and otherwise picks one of the other four answers.
 # So a wrong answer is the other class only one time in four; the other three times it is a no-vote ("I can't tell", "Neutral", "not about the weather").
+# Workers answer independently of each other, and their errors are uniform: no two workers share a bias, and no tweet is harder than another.
+# That is exactly what the label model assumes of its LFs, so this crowd is the label model's best case; a real crowd, whose workers copy each other or stumble on the same tweets, gives it less.
 # The texts are short templates with weather and sentiment words (a fifth of them with no sentiment word), and a few tweets have no text at all, as real data sometimes do.
 # The `sentiment` column is the synthetic truth: no step below trains on it, and the last ones are scored against it.
 
@@ -69,7 +71,7 @@ from scaling.synthetic_crowd import synthetic_crowd
 tweets, crowd_answers = synthetic_crowd(n_tasks, n_workers, answers_per_task, seed=0)
 print(
     f"{len(crowd_answers):,} answers from {crowd_answers.worker_id.nunique():,} workers",
-    f"on {len(tweets):,} tweets",
+    f"on {len(tweets):,} tweets of {tweets.tweet_text.str.split().str.len().mean():.1f} words",
 )
 tweets.head()
 
@@ -178,7 +180,7 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 # %% [markdown]
 # The start-up includes what each worker does once: importing Snorkel, TextBlob and VADER and loading their lexicons.
 # On one machine the gain over pandas cannot exceed the number of cores, and the start-up is paid before any tweet is labelled, so on a few hundred or thousand tweets Dask can be slower than pandas; the last line above says whether, and from how many tweets, it pays off here.
-# With the cores already busy with other programs, two worker processes gain little or nothing over one.
+# The workers share the cores counted on the last line with this process, and with any other program running.
 # The start-up is paid once per cluster, and this notebook reuses the cluster for every step below; on a cluster of many machines the same code runs on all their cores.
 #
 # ## The label model from the answers table
@@ -186,14 +188,15 @@ print(f"This machine has {os.cpu_count()} cores, shared by the workers and this 
 # Snorkel 0.10's `LabelModel` turns the label matrix into a dense one-hot matrix of tweets × (LFs · classes) floats and, in every training step, computes a loss over all (LFs · classes)² entries of the overlap matrix O.
 # So its memory grows with tweets times LFs, and its time mostly with the square of the LFs: this folder's README measures its fit with 2,000 LFs at 109 s on 100,000 answers and 135 s on ten times as many ([#1656](https://github.com/snorkel-team/snorkel/issues/1656), [#1634](https://github.com/snorkel-team/snorkel/issues/1634), [#1537](https://github.com/snorkel-team/snorkel/issues/1537)).
 # `FastLabelModel` (`crowdsourcing/label_model.py`) subclasses it and keeps its objective, initialization, optimizer and schedule; it builds a sparse one-hot matrix straight from the answers table with `crowd_votes`, and O from it with one sparse product.
-# It is fitted here with the tutorial's options (`steps.FIT_OPTIONS`), and its labels are compared with the crowd's majority vote (Snorkel's `MajorityLabelVoter`, ties broken at random).
+# It is fitted here with the tutorial's options (`steps.FIT_OPTIONS`), and its labels are compared with the crowd's majority vote (Snorkel's `MajorityLabelVoter`).
+# As in the tutorial, both take no decision where the classes tie (their `predict` abstains), and a tweet left without a decision counts as wrong.
 
 # %%
 from snorkel.labeling.model import MajorityLabelVoter
 
 from crowdsourcing.label_model import FastLabelModel
 from crowdsourcing.votes import crowd_votes
-from scaling.report import versus_majority
+from scaling.report import class_vote_counts, versus_majority
 from scaling.steps import FIT_OPTIONS
 
 votes = crowd_votes(crowd_answers, tweets.index, workers)
@@ -201,15 +204,15 @@ label_model = FastLabelModel(cardinality=2, verbose=False)
 label_model.fit(votes, progress_bar=False, **FIT_OPTIONS)
 probs = label_model.predict_proba(votes)
 truth = tweets.sentiment.to_numpy()
-label_accuracy = (probs.argmax(axis=1) == truth).mean()
-majority = MajorityLabelVoter().predict(L_crowd, tie_break_policy="random")
+label_accuracy = (label_model.predict(votes) == truth).mean()
+majority = MajorityLabelVoter().predict(L_crowd)  # abstains on a tie, as in the tutorial
 print(f"Accuracy against the synthetic truth, {answers_per_task} answers per tweet:")
 print(versus_majority(label_accuracy, (majority == truth).mean(), len(tweets)))
 
 # %% [markdown]
 # With this many answers per tweet, mostly from workers who are right more often than not, even a majority vote gets (nearly) every tweet right, as the line above shows: this job cannot show what the label model adds.
 # Real jobs often collect fewer answers per tweet.
-# Here are the same tweets with only the first `few_answers` answers of each, where many tweets get a single class vote, or two that disagree:
+# Here are the same tweets with only the first `few_answers` answers of each; the first line below counts the tweets that get no class vote, a single one, or two that disagree.
 
 # %%
 few = crowd_answers.groupby(level="tweet_id").head(few_answers)
@@ -217,15 +220,17 @@ few_workers = frequent_workers(few)
 few_votes = crowd_votes(few, tweets.index, few_workers)
 few_model = FastLabelModel(cardinality=2, verbose=False)
 few_model.fit(few_votes, progress_bar=False, **FIT_OPTIONS)
-few_accuracy = (few_model.predict_proba(few_votes).argmax(axis=1) == truth).mean()
+few_accuracy = (few_model.predict(few_votes) == truth).mean()
 L_few = crowd_label_matrix(few, tweets.index, few_workers)
-few_majority = MajorityLabelVoter().predict(L_few, tie_break_policy="random")
+few_majority = MajorityLabelVoter().predict(L_few)
+print(class_vote_counts(few, tweets.index))
 print(f"Accuracy against the synthetic truth, {few_answers} answers per tweet:")
 print(versus_majority(few_accuracy, (few_majority == truth).mean(), len(tweets)))
 
 # %% [markdown]
-# A majority vote counts every worker alike; the label model estimates each worker's accuracy from how often they agree with the others, and settles a disagreement in favour of the workers it trusts more.
-# The line above says what that is worth on this sparser job.
+# A majority vote counts every worker alike and abstains on a tie; the label model estimates each worker's accuracy from how often they agree with the others, and settles a disagreement in favour of the workers it trusts more.
+# The last line says what that is worth on this sparser job.
+# It is the label model's best case: these workers are independent and err uniformly, as it assumes, so on a real crowd expect less; the tutorial measures it on real answers.
 #
 # `steps.label_models` fits Snorkel's `LabelModel` on the dense matrix and `FastLabelModel` from the answers table again, each timed with its peak memory, and compares their probabilities.
 
@@ -243,7 +248,8 @@ print(
 
 # %% [markdown]
 # The last line compares the two models' probabilities; the first two say what the sparse route saves in time and memory on this machine.
-# Snorkel's `LabelModel` stays the reference, and the one to use when the LFs have dependencies, which `FastLabelModel` does not model (it raises an error for options it cannot honour).
+# Snorkel's `LabelModel` stays the reference.
+# Both models assume the LFs independent of each other given the true class (Snorkel 0.10's builds its model with no dependency between LFs), and `FastLabelModel` raises an error for options it cannot honour.
 #
 # ## The label model on the cluster: Parquet in, Parquet out
 #
@@ -285,7 +291,7 @@ print(
 # - `train_on_partitions` trains scikit-learn's `SGDClassifier` with log loss, a logistic regression, by `partial_fit` on one partition after the other, a few passes over all of them; each tweet appears twice, once per class, weighted by the label model's probability of that class, and only the classifier moves between workers.
 # - One tweet in five, chosen by id, is held out of training, and `accuracy_on_partitions` scores the classifier on those against the synthetic truth, on the workers.
 #
-# Each worker runs torch on one thread: the cluster already runs one task per core, and two threads per worker on shared cores ran a third as fast.
+# Each worker runs torch on one thread: the cluster already runs one task per worker process, and more threads per process would compete for the same cores.
 
 # %%
 from dask.distributed import wait
@@ -309,11 +315,14 @@ classifier = train_on_partitions(parts, client, epochs=5)
 clock.lap("classifier, partial_fit per partition")
 end_accuracy = accuracy_on_partitions(classifier, parts, client)
 held_out_label_accuracy = accuracy_on_partitions(None, parts, client)
-print(f"{len(parts)} partitions of embeddings, on the workers")
+sizes = client.gather(client.map(lambda part: len(part.X), parts))
+print(f"{len(parts)} partitions of embeddings, on the workers, of {sizes} tweets")
 print(f"Accuracy on the held-out tweets against the synthetic truth: {end_accuracy:.3f}")
 print(f"The label model's labels of the same tweets: {held_out_label_accuracy:.3f}")
 
 # %% [markdown]
+# The join of the tweets with their labels cuts a partition wherever a file of tweets (200 tweets each) or of labels (2,000 each) begins or ends, so besides one partition per file of tweets it makes small or empty ones at the seams, as the sizes above show; an empty one costs a task and nothing else.
+#
 # The classifier sees only the text, and a fifth of the synthetic texts carry no sentiment word, so on those it can do no better than a coin: its accuracy stays near 0.9, where the label model, which reads every tweet's answers, is almost always right.
 # On a CPU with other vector instructions (AVX2 against AVX-512) it can differ by a tweet or two of those held out, because torch's float32 arithmetic rounds differently there.
 # The end model's worth is elsewhere: it labels tweets that no one has answered, which the label model cannot.
@@ -342,7 +351,7 @@ print(
 
 # %% [markdown]
 # The last lines say which step that scales costs most per tweet on this machine, at this notebook's sizes.
-# The text LFs and the embeddings read every word of every tweet, and these synthetic tweets are about a quarter as long as real ones (7 MiniLM tokens against 25), so on real tweets both cost more per tweet than here.
+# The text LFs and the embeddings read every word of every tweet, and these synthetic tweets are a few words long (the synthetic crowd's cell prints their mean), where real tweets run up to 140 characters, so on real tweets both cost more per tweet than here.
 # The README measures embeddings on real tweets, projects a million and a hundred million of them from that throughput, and says where a GPU or more machines are needed.
 #
 # ## Where the seconds went

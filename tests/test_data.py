@@ -17,6 +17,7 @@ from crowdsourcing.data import (
     GOLD_FILE,
     DataError,
     answer_mapping,
+    answers_on,
     fetch_files,
     load_data,
     read_sources,
@@ -83,6 +84,16 @@ def test_answers_are_mapped_to_integers(sources):
     assert crowd.answer.dtype.kind == "i" and -1 in set(crowd.answer)
 
 
+def test_each_tweets_answers_keep_their_file_order(sources):
+    """Answers are grouped by tweet without reordering them: a worker's last answer stays last."""
+    raw = pd.read_csv(sources / ANSWERS_FILE).sample(frac=1, random_state=0)
+    raw["emotion"] = "Positive"
+    grouped = answers_on(raw, pd.Index(raw.tweet_id.unique()))
+    assert list(grouped.index.unique()) == list(raw.tweet_id.unique()), "first appearance order"
+    for tweet, rows in grouped.groupby(level=0, sort=False):
+        assert list(rows.worker_id) == list(raw.worker_id[raw.tweet_id == tweet]), tweet
+
+
 def test_split_is_deterministic_and_depends_on_seed(sources):
     first, again, other = load_small(sources), load_small(sources), load_small(sources, seed=7)
     for a, b in zip(first, again, strict=True):
@@ -116,6 +127,22 @@ def test_local_mirror_missing_file_names_it(sources, monkeypatch):
     monkeypatch.setenv("WEATHER_SENTIMENT_DIR", str(sources))
     with pytest.raises(DataError, match=f"{ANSWERS_FILE} does not exist.*WEATHER_SENTIMENT_DIR"):
         fetch_files(hashes=dict.fromkeys([GOLD_FILE, ANSWERS_FILE]))
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda path: path.mkdir(), "is not a file"),
+        (lambda path: path.symlink_to(path.with_name("gone.csv")), "is a symlink to nothing"),
+        (lambda path: path.symlink_to(path), "is a symlink to nothing \\(or to itself\\)"),
+    ],
+    ids=["folder", "dangling symlink", "self-looping symlink"],
+)
+def test_local_mirror_file_that_is_no_file_is_named(sources, make, problem):
+    (sources / ANSWERS_FILE).unlink()
+    make(sources / ANSWERS_FILE)
+    with pytest.raises(DataError, match=f"{ANSWERS_FILE} {problem}.*WEATHER_SENTIMENT_DIR"):
+        fetch_files(sources, hashes=dict.fromkeys([GOLD_FILE, ANSWERS_FILE]))
 
 
 def test_local_mirror_is_never_written(sources):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crowdsourcing.display import Table, signed
+from crowdsourcing.budget import Budget
+from crowdsourcing.display import Table, budget_name, signed
 
 
 def test_tables_render_the_same_every_time():
@@ -18,3 +19,11 @@ def test_tables_render_the_same_every_time():
 def test_a_difference_that_rounds_to_zero_has_no_sign():
     assert signed(0.0) == signed(-0.0002) == signed(0.0004) == "0.000"
     assert signed(0.0123) == "+0.012" and signed(-0.02) == "-0.020"
+
+
+def test_a_budget_is_named_in_words():
+    names = [budget_name(Budget(0.05, 3), 28.4), budget_name(Budget(1.0), 1880)]
+    assert names == [
+        "5% of tweets, 3 per tweet (28 answers)",
+        "100% of tweets, all answers (1,880 answers)",
+    ]

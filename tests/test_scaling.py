@@ -40,7 +40,13 @@ from scaling.end_model import (
     write_tweets,
 )
 from scaling.measure import Stopwatch, measure
-from scaling.report import applier_comparison, break_even, per_tweet, versus_majority
+from scaling.report import (
+    applier_comparison,
+    break_even,
+    class_vote_counts,
+    per_tweet,
+    versus_majority,
+)
 from scaling.steps import FIT_OPTIONS
 from scaling.synthetic_crowd import synthetic_crowd
 from scaling.synthetic_lfs import TEXT_LFS, reset_caches, warm_up, worker_lfs
@@ -92,6 +98,13 @@ def test_synthetic_crowd_shape_and_determinism():
         synthetic_crowd(n_tasks=5, n_workers=3, answers_per_task=4)
 
 
+def test_a_fifth_of_the_synthetic_texts_carry_no_sentiment_word():
+    tweets, _ = synthetic_crowd(n_tasks=5_000, n_workers=40, answers_per_task=3, seed=0)
+    neutral = ("forecast says", "update on", "news about", "they talk about")
+    share = tweets.tweet_text.dropna().str.startswith(neutral).mean()
+    assert share == pytest.approx(0.2, abs=0.02)
+
+
 def test_vectorized_builder_equals_lf_route_on_synthetic_data():
     tweets, crowd = synthetic_crowd(n_tasks=300, n_workers=30, answers_per_task=5, seed=1)
     workers = frequent_workers(crowd)
@@ -105,9 +118,19 @@ def test_measure_times_and_sees_memory():
     assert m.seconds > 0 and m.peak_mib >= 60
 
 
+def test_measure_samples_memory_once_more_at_the_end():
+    """With no sample during the step, the sample after it still sees what the step holds."""
+    m = measure(lambda: np.ones(64 * 2**20 // 8), interval=60)
+    assert m.peak_mib >= 60
+
+
 def test_measure_counts_child_processes_when_asked():
     child = "import time; b = bytearray(200 * 2**20); time.sleep(0.5)"
     seen = measure(lambda: subprocess.run([sys.executable, "-c", child], check=True), True)
+    assert seen.peak_mib >= 190
+    # A grandchild (the child's own child) counts too.
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    seen = measure(lambda: subprocess.run([sys.executable, "-c", parent], check=True), True)
     assert seen.peak_mib >= 190
 
 
@@ -184,17 +207,21 @@ def test_notebook_and_paired_script_are_in_sync():
     assert_in_sync(SCALING_TUTORIAL, SCALING_TUTORIAL.with_suffix(".py"))
 
 
-def test_stopwatch_laps():
+def test_stopwatch_laps(monkeypatch):
+    """Each lap runs from the last lap or restart: at 1, 3, 4 s laps, after a restart at 10, 15."""
+    times = iter([0.0, 1.0, 3.0, 4.0, 10.0, 15.0])
+    monkeypatch.setattr("scaling.measure.time.perf_counter", lambda: next(times))
     clock = Stopwatch()
-    first = clock.lap("a")
+    assert [clock.lap("a"), clock.lap("b"), clock.lap("c")] == [1.0, 2.0, 1.0]
     clock.restart()
-    assert clock.lap("b") >= 0 and set(clock.laps) == {"a", "b"} and first >= 0
+    assert clock.lap("d") == 5.0 and clock.laps == {"a": 1.0, "b": 2.0, "c": 1.0, "d": 5.0}
 
 
 def test_applier_comparison_says_when_dask_pays_off():
     # 1,000 tweets: pandas 10 ms each, Dask 5 ms each, 3 s start-up: pays off from 600 tweets.
     assert break_even(3.0, 0.010, 0.005) == pytest.approx(600)
     assert break_even(3.0, 0.005, 0.010) is None
+    assert break_even(3.0, 0.010, 0.010) is None, "equally fast per tweet: never"
     text = applier_comparison(10.0, 5.0, 3.0, 1_000, 2)
     assert "faster than pandas" in text and "from about 600 tweets" in text
     text = applier_comparison(4.0, 2.0, 3.0, 1_000, 2)
@@ -211,10 +238,24 @@ def test_per_tweet_names_the_slowest_step_from_the_figures():
     ]
 
 
+def test_class_votes_are_counted_per_tweet():
+    answers = pd.DataFrame(
+        {"answer": [1, 0, 2, 1, 1, -1, 3, 0, 1, 0]},
+        index=pd.Index([1, 1, 1, 2, 2, 3, 3, 4, 5, 5], name="tweet_id"),
+    )
+    # 1: two that disagree (and a no-vote); 2: two that agree; 3: none; 4: one; 5: two that
+    # disagree; 6: no answer at all.
+    assert class_vote_counts(answers, pd.Index([1, 2, 3, 4, 5, 6])) == (
+        "Of the 6 tweets, 2 get no class vote, 1 a single one and 2 two that disagree"
+    )
+
+
 def test_versus_majority_counts_tweets():
     assert versus_majority(0.96, 0.951, 5_000).endswith("(45 more of the 5,000 tweets right)")
     assert "(5 fewer of the 500" in versus_majority(0.89, 0.9, 500)
     assert "(the same number of" in versus_majority(1.0, 1.0, 5_000)
+    # Accuracies are counts over the tweets: 4,001 and 4,000 right differ by 0.99999... in floats.
+    assert "(1 more of the 5,000" in versus_majority(4_001 / 5_000, 4_000 / 5_000, 5_000)
 
 
 # The end model
