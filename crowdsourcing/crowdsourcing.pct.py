@@ -363,9 +363,7 @@ for name, model, split in [("first", baseline, first), ("stronger", stronger, re
     checked_acc[name] = right.mean()
     crowd, alone = right[answered], right[~answered]
     print(f"LabelModel with the {name} LFs, on the checked half: {right.mean():.2f}")
-    print(
-        f"  right: {crowd.sum()}/{len(crowd)} with crowd answers, {alone.sum()}/{len(alone)} without"
-    )
+    print(f"  right: {crowd.sum()}/{len(crowd)} with answers, {alone.sum()}/{len(alone)} without")
 
 # %% [markdown]
 # Where crowd answers exist, the crowd mostly decides whatever the text LFs say; the "right" line under each shows where the stronger LFs change anything.
@@ -412,9 +410,7 @@ for kind, rows in voting.groupby("kind"):
     print(f"{kind} LFs with 3 or more dev votes: {below} of {len(rows)} believed below dev")
 weak = voting[(voting.kind == "crowd") & (voting["dev accuracy"] < 0.6)].believed
 if len(weak):
-    print(
-        f"Crowd LFs below 0.6 on dev ({len(weak)}): believed {weak.min():.2f} to {weak.max():.2f}"
-    )
+    print(f"Crowd LFs < 0.6 on dev ({len(weak)}): believed {weak.min():.2f} to {weak.max():.2f}")
 
 # %% [markdown]
 # The model learns from agreement alone: it judges a worker by all of their training votes, where dev sees only a few of them, and each text LF by how it agrees with the crowd and the other LFs on the training tweets.
@@ -435,14 +431,15 @@ text_train, answering = text_L.loc[ids].to_numpy(), few.worker_id.value_counts()
 print(f"{len(few)} answers, {len(answering)} workers, {(answering <= 2).sum()} of them with 1 or 2")
 L_workers = np.hstack([text_train, crowd_label_matrix(few, ids, sorted(answering.index))])
 by_worker = fit_label_model(L_workers, FastLabelModel)
-y_dev = split.dev.sentiment.to_numpy()
-dev_accuracy = LFAnalysis(text_L.loc[split.dev.index].to_numpy()).lf_summary(y_dev)["Emp. Acc."]
-believed = believed_precision(by_worker)[: text_L.shape[1]]
-Table(pd.DataFrame({"believed": believed, "dev accuracy": dev_accuracy.to_numpy()}, text_L.columns))
+dev = LFAnalysis(text_L.loc[split.dev.index].to_numpy()).lf_summary(split.dev.sentiment.to_numpy())
+dev = dev.assign(believed=believed_precision(by_worker)[: len(dev)]).set_axis(text_L.columns)
+right = dev.Correct.sum() / (dev.Correct + dev.Incorrect).sum()
+print(f"Text LFs: believed {dev.believed.mean():.2f} precise on average, {right:.2f} right on dev")
+Table(dev[["believed", "Emp. Acc."]], caption=f"The text LFs, split {split_seed}")
 
 # %% [markdown]
-# The model believes most text LFs more precise than they are on dev: with so few answers per worker, it judges the workers by how often they agree with the text LFs, and the text LFs by how often they agree with each other.
-# And they agree because several of them are near-copies.
+# Compare the line above the table: where the model's mean belief is above the share of the text LFs' dev votes that are right, it trusts them more than dev does.
+# With so few answers per worker, it judges the workers by how often they agree with the text LFs, and the text LFs by how often they agree with each other, and several of them agree because they are near-copies.
 # For each pair, the share of one LF's votes on the training tweets that the other casts too, with the same label:
 
 # %%
@@ -484,13 +481,13 @@ def slot_lfs(bought: pd.DataFrame) -> list[LabelingFunction]:
 
 
 L_slots = apply_lfs(slot_lfs(few), split.train)
-same_slots = (answer_slot_matrix(few, ids) == L_slots).all()
 same_workers = (crowd_label_matrix(crowd_answers, df_train.index, workers) == L_crowd_train).all()
-print(f"Slot LFs: {L_slots.shape[1]}; answer_slot_matrix gives their matrix: {same_slots}")
+same_slots = (answer_slot_matrix(few, ids) == L_slots).all()
+print(f"answer_slot_matrix gives the slot LFs' matrix: {same_slots}")
 print(f"crowd_label_matrix gives the first part's worker LFs' matrix: {same_workers}")
 
 # %% [markdown]
-# `crowd_and_text_labels` puts the two changes together: soft labels for every training tweet, from the answers bought and the text LFs' votes.
+# `crowd_and_text_labels` puts the three changes together: soft labels for every training tweet, from the answers bought and the text LFs' votes.
 
 # %%
 from snorkel.labeling.model import MajorityLabelVoter
@@ -538,7 +535,7 @@ for name, labels in designs.items():
 #
 # The first two label only the tweets with answers; the third labels every tweet.
 # Three sources buy no answer: the label model over the text LFs alone, the gold labels, and `polarity_positive` as a rule.
-# The gold sentiment is the consensus of the same crowd, about 20 workers per tweet, kept only where they agreed confidently: so on training tweets, the crowd with every answer *is* gold, and no source here can beat it.
+# The gold sentiment is the consensus of the same crowd, about 20 workers per tweet, kept only where they agreed confidently: so on training tweets, the crowd with every answer *is* gold, and no source's training labels can beat it.
 #
 # For each budget and source, `budget_run` keeps the training labels, to be scored, and trains the same end model on them: a logistic regression on the sentence vectors, which takes soft labels by entering each tweet once per class, weighted by its probability.
 
@@ -661,7 +658,7 @@ plot_budget_curve(quality, accuracy, **roles, mark=FIRST_PART)
 # %% [markdown]
 # On the left, the labels themselves, on the tweets that got answers, the same tweets for every source: compare the label model with the majority vote of the same answers, and with the text LFs alone (grey).
 # In the middle, all training tweets: the crowd alone labels only those it paid for, while the label model labels every tweet, so its line starts where the text LFs' labels are and climbs as answers replace them.
-# On the right, the end model, trained on each source's labels: its lines stay within a narrow band, because a linear model on frozen sentence vectors, trained on under 200 tweets, gains little from better labels; the dashed lines mark the text LFs' labels and gold.
+# On the right, the end model, trained on each source's labels: the crowd alone's lines climb as more tweets get labels, while the label model's stays near the dashed lines of the text LFs' labels and gold from the first answer on, since a linear model on frozen sentence vectors, trained on under 200 tweets, is held to a narrow band whatever its labels.
 # These lines read the figures:
 
 # %%
@@ -677,7 +674,7 @@ print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 # Spreading answers thinly or deeply: the "About" lines compare budgets of about the same spend, one answer on every training tweet against three on fewer and all twenty on fewer still.
 # One answer per tweet reaches the most tweets, but a single answer cannot be checked against a second: compare the majority vote's accuracy on answered tweets in the three lines above the "About" lines.
 # The saving reads the end model, the product: the crowd alone's mean test accuracy at the first part's budget is the target, each route's cheapest budget that reaches it (no tolerance) is what it must buy, and the interval comes from resampling, as for the table.
-# Since the end model's curve is nearly flat, the cheapest budget that reaches a target jumps with a small change in the means, which is why the interval is wide; with fewer than five splits it is wider still.
+# Since the label model's end-model curve is nearly flat, its cheapest budget that reaches a target jumps with a small change in the means, which is why the interval is wide; with fewer than five splits it is wider still.
 #
 # ## The declared end model
 #

@@ -350,7 +350,9 @@ def _ratio(ratio: float | None) -> str:
     """A saving ratio in words: 0 where never reached, infinity where no answer is needed."""
     if ratio is None or ratio == np.inf:
         return "infinity (no answer needed)"
-    return "0 (never reached)" if ratio == 0 else f"{ratio:.1f}"
+    if ratio == 0:
+        return "0 (never reached)"
+    return f"{ratio:.2f}" if ratio < 1 else f"{ratio:.1f}"
 
 
 def summary(metrics: dict, split_seed: int) -> str:

@@ -287,5 +287,5 @@ def test_the_builders_give_the_matrices_of_the_lfs_the_notebook_teaches(executed
     """The budget part uses array builders; the notebook checks them against its LFs."""
     nb, _ = executed
     text = "\n".join(visible_text(c) for c in code_cells(nb))
-    assert "answer_slot_matrix gives their matrix: True" in text
+    assert "answer_slot_matrix gives the slot LFs' matrix: True" in text
     assert "crowd_label_matrix gives the first part's worker LFs' matrix: True" in text

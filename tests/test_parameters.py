@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SCALING_TUTORIAL, parameters_checked
+from conftest import SCALING_TUTORIAL, TUTORIAL, parameters_checked
 from crowdsourcing.parameters import (
     ParameterError,
     choice,
@@ -153,7 +153,7 @@ def test_the_checks_import_nothing_heavy():
 
 
 #: The paired scripts whose second code cell checks the parameters of the first.
-CHECKING_NOTEBOOKS = [SCALING_TUTORIAL.with_suffix(".py")]
+CHECKING_NOTEBOOKS = [SCALING_TUTORIAL.with_suffix(".py"), TUTORIAL.with_suffix(".pct.py")]
 
 
 @pytest.mark.parametrize("paired", CHECKING_NOTEBOOKS, ids=lambda p: p.name)
