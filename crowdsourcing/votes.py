@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from crowdsourcing.cooccurrence import gram
+
 __all__ = [
     "ABSTAIN",
     "CLASSES",
@@ -188,8 +190,9 @@ def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndar
 
 
 def overlap_counts(votes: Votes) -> sp.csr_matrix:
-    """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot."""
-    return (votes.onehot.T @ votes.onehot).tocsr()
+    """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot,
+    counted by a compiled kernel (`crowdsourcing.cooccurrence`), float64 as scipy's product."""
+    return gram(votes.onehot)
 
 
 def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
