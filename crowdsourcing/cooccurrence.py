@@ -31,9 +31,7 @@ def gram(matrix: sp.spmatrix) -> sp.csr_matrix:
         return (matrix.T @ matrix).tocsr()
     n = matrix.shape[1]
     index = np.int32 if max(n, matrix.nnz) < 2**31 else np.int64
-    indptr, indices, data = _counts(
-        matrix.indptr.astype(index), matrix.indices.astype(index), n
-    )
+    indptr, indices, data = _counts(matrix.indptr.astype(index), matrix.indices.astype(index), n)
     out = sp.csr_matrix((data, indices.astype(index), indptr.astype(index)), shape=(n, n))
     out.has_sorted_indices = True
     return out

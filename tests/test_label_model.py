@@ -312,3 +312,18 @@ def test_a_fit_larger_than_the_memory_available_is_refused_before_building_o(mon
     needed = int(re.search(r"about ([\d,]+) MB", message).group(1).replace(",", ""))
     assert needed > 140 if dense else 50 < needed < 140  # O dense: 6,000² x 4 bytes
     assert not hasattr(model, "O"), "refused after building O"
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_an_unsigned_matrix_abstains_at_its_largest_value_as_snorkel_reads_it(dtype):
+    """Snorkel's LabelModel adds 1 to every label, so an unsigned -1 (255 in uint8) wraps round
+    to its abstain; FastLabelModel reads such a matrix alike, fitting and predicting."""
+    L = label_matrix(1000, 6, 2, seed=5)
+    unsigned = L.astype(dtype)
+    assert unsigned.max() == np.iinfo(dtype).max
+    assert_same_model(unsigned, 2, seed=1, n_epochs=50)
+    signed = FastLabelModel(cardinality=2, verbose=False)
+    signed.fit(L, progress_bar=False, seed=1, n_epochs=50)
+    fast = FastLabelModel(cardinality=2, verbose=False)
+    fast.fit(unsigned, progress_bar=False, seed=1, n_epochs=50)
+    np.testing.assert_array_equal(fast.predict_proba(unsigned), signed.predict_proba(L))
