@@ -28,9 +28,10 @@ from snorkel.utils.config_utils import merge_config
 from torch import nn
 from tqdm import trange
 
-from crowdsourcing.votes import ABSTAIN, Votes, overlap_counts, probabilities, votes_from_matrix
+from crowdsourcing.prediction import probabilities
+from crowdsourcing.votes import ABSTAIN, Votes, overlap_counts, votes_from_matrix
 
-__all__ = ["FastLabelModel", "available_memory", "probabilities"]
+__all__ = ["FastLabelModel", "available_memory"]
 
 #: O is dense up to this many columns (LFs · classes; 16 MiB in float32), or where a sparse O
 #: would not be smaller; sparse beyond.

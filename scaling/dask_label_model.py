@@ -36,12 +36,12 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 from dask.distributed import Client, Future
 
+from crowdsourcing.prediction import probabilities
 from crowdsourcing.votes import (
     CLASSES,
     MIN_ANSWERS,
     Votes,
     overlap_counts,
-    probabilities,
     workers_above,
 )
 from scaling.answers import (

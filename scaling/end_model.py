@@ -25,6 +25,7 @@ from dask.distributed import Client, Future
 from sklearn.linear_model import SGDClassifier
 
 from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
+from crowdsourcing.votes import CLASSES
 
 __all__ = [
     "Partition",
@@ -41,7 +42,10 @@ __all__ = [
     "write_tweets",
 ]
 
-CLASSES = np.array([0, 1])
+#: The classifier's classes: the label of each of the crowd's `CLASSES`, ascending.
+LABELS = np.array(sorted(label for label, _ in CLASSES))
+#: One tweet in this many, chosen by id, is held out for testing.
+HELD_OUT_ONE_IN = 5
 #: glibc's `mallopt` parameters, and the values of its own dynamic defaults' upper end.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 64 * 2**20
@@ -59,9 +63,9 @@ class Partition(NamedTuple):
     truth: np.ndarray | None
 
 
-def held_out(tweet_ids: np.ndarray, share: int = 5) -> np.ndarray:
-    """One tweet in `share`, chosen by id, is held out for testing: the same ones on any cluster."""
-    return np.asarray(tweet_ids) % share == 0
+def held_out(tweet_ids: np.ndarray, one_in: int = HELD_OUT_ONE_IN) -> np.ndarray:
+    """One tweet in `one_in`, chosen by id, is held out for testing: the same on any cluster."""
+    return np.asarray(tweet_ids) % one_in == 0
 
 
 @functools.cache
@@ -178,7 +182,7 @@ def _embed(part: Delayed) -> Delayed:
 def soft_label_rows(X: np.ndarray, p_1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row twice, labelled 0 and 1, weighted by the probability of that label."""
     n = len(X)
-    y = np.repeat(CLASSES, n)
+    y = np.repeat(LABELS, n)
     return np.vstack([X, X]), y, np.concatenate([1 - p_1, p_1])
 
 
@@ -194,7 +198,7 @@ def train_step(model: SGDClassifier, part: Partition) -> SGDClassifier:
         return model
     model = copy.deepcopy(model)  # never change a value that Dask may hold for other tasks
     X, y, weight = soft_label_rows(part.X[train], part.p_1[train])
-    return model.partial_fit(X, y, classes=CLASSES, sample_weight=weight)
+    return model.partial_fit(X, y, classes=LABELS, sample_weight=weight)
 
 
 def train_on_partitions(
@@ -220,7 +224,7 @@ def train_on_partitions(
     if not hasattr(trained, "coef_"):
         raise ValueError(
             f"none of the {len(parts)} partitions holds a tweet to train on: every tweet is held "
-            "out for testing (one in five by id) or the partitions are empty"
+            f"out for testing (one in {HELD_OUT_ONE_IN} by id) or the partitions are empty"
         )
     return trained
 
@@ -255,6 +259,7 @@ def accuracy_on_partitions(
     if not total:
         raise ValueError(
             f"no held-out tweet of known class to score in {len(parts)} partitions: one tweet in "
-            "five (by id) is held out, and only tweets with a `sentiment` have a known class"
+            f"{HELD_OUT_ONE_IN} (by id) is held out, and only tweets with a `sentiment` have a "
+            "known class"
         )
     return correct / total

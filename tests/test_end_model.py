@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crowdsourcing.votes import CLASSES
 from scaling import end_model
 from scaling.cluster import dask_client
 from scaling.end_model import (
@@ -171,3 +172,16 @@ def test_the_allocator_is_left_alone_without_the_variable(monkeypatch):
     end_model.keep_freed_memory.cache_clear()
     assert end_model.keep_freed_memory() is False
     end_model.keep_freed_memory.cache_clear()
+
+
+def test_held_out_takes_one_tweet_in_one_in_by_id():
+    ids = np.arange(1_000, 2_000)
+    assert held_out(ids).mean() == pytest.approx(1 / end_model.HELD_OUT_ONE_IN)
+    assert held_out(ids, one_in=10).mean() == pytest.approx(0.1)
+    np.testing.assert_array_equal(held_out(ids, one_in=10), ids % 10 == 0)
+
+
+def test_the_classifier_learns_the_crowds_classes():
+    """One list of classes: the crowd's, whose labels the classifier is trained on."""
+    model = train_on_partitions([part(), part(seed=1, start=50)], InlineClient(), epochs=2)
+    assert sorted(model.classes_) == sorted(label for label, _ in CLASSES)

@@ -12,7 +12,8 @@ from snorkel.labeling.model import LabelModel
 
 from crowdsourcing import label_model
 from crowdsourcing.data import load_data
-from crowdsourcing.label_model import FastLabelModel, probabilities
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.prediction import probabilities
 from crowdsourcing.votes import (
     crowd_label_matrix,
     crowd_votes,
