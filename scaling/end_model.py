@@ -26,6 +26,7 @@ from sklearn.linear_model import SGDClassifier
 
 from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
 from crowdsourcing.votes import CLASSES
+from scaling.cluster import gather
 
 __all__ = [
     "Partition",
@@ -46,6 +47,8 @@ __all__ = [
 LABELS = np.array(sorted(label for label, _ in CLASSES))
 #: One tweet in this many, chosen by id, is held out for testing.
 HELD_OUT_ONE_IN = 5
+#: Seconds the end model waits for a silent worker or scheduler, as `fit_and_label` by default.
+WORKER_TIMEOUT = 60.0
 #: glibc's `mallopt` parameters, and the values of its own dynamic defaults' upper end.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 64 * 2**20
@@ -149,19 +152,24 @@ def embed_partition(rows: pd.DataFrame, threads: int = 1) -> Partition:
 
 
 def embed_partitions(
-    tweets_path: str | os.PathLike, labels_path: str | os.PathLike, client: Client
+    tweets_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    client: Client,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> list[Future]:
     """Join the tweets with their labels by ``tweet_id`` and embed each partition on the cluster.
 
     Returns one future per partition; the embeddings stay in the workers' memory. Tweets or
     labels that hold a tweet id twice are refused, naming the ids, before anything is embedded.
+    `ClusterError` if the scheduler or every worker is lost for `worker_timeout` seconds.
     """
     with warnings.catch_warnings():
         # dask 2026.8 builds the index with a pandas keyword that pandas 3 deprecates; harmless.
         warnings.filterwarnings("ignore", "The inplace keyword", DeprecationWarning)
         tweets = dd.read_parquet(str(tweets_path), index="tweet_id", calculate_divisions=True)
         labels = dd.read_parquet(str(labels_path), index="tweet_id", calculate_divisions=True)
-    repeated = client.gather(client.compute([_repeated_ids(tweets), _repeated_ids(labels)]))
+    checks = client.compute([_repeated_ids(tweets), _repeated_ids(labels)])
+    repeated = gather(client, checks, worker_timeout)
     for ids, path in zip(repeated, (tweets_path, labels_path), strict=True):
         _raise_for_repeats(ids.index, f"The files in {path}")
     rows = tweets.join(labels[["p_1"]], how="inner")
@@ -202,12 +210,17 @@ def train_step(model: SGDClassifier, part: Partition) -> SGDClassifier:
 
 
 def train_on_partitions(
-    parts: Sequence[Future], client: Client, epochs: int = 5, seed: int = 0
+    parts: Sequence[Future],
+    client: Client,
+    epochs: int = 5,
+    seed: int = 0,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> SGDClassifier:
     """Train `new_classifier` on every partition, `epochs` times in a seeded random order.
 
     Each step runs on a worker holding the partition; only the classifier moves between them.
     `epochs` is a positive integer, and some partition must hold a tweet that is not held out.
+    `ClusterError` if the scheduler or every worker is lost for `worker_timeout` seconds.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(
@@ -220,7 +233,7 @@ def train_on_partitions(
     for _ in range(epochs):
         for i in rng.permutation(len(parts)):
             model = client.submit(train_step, model, parts[i], pure=False)
-    trained = model.result()
+    trained = gather(client, [model], worker_timeout)[0]
     if not hasattr(trained, "coef_"):
         raise ValueError(
             f"none of the {len(parts)} partitions holds a tweet to train on: every tweet is held "
@@ -245,16 +258,20 @@ def _correct(model: SGDClassifier | None, part: Partition) -> tuple[int, int]:
 
 
 def accuracy_on_partitions(
-    model: SGDClassifier | None, parts: Sequence[Future], client: Client
+    model: SGDClassifier | None,
+    parts: Sequence[Future],
+    client: Client,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> float:
     """Accuracy on the held-out tweets of all partitions, counted on the workers.
 
     With `model` None, that of the label model's labels on the same tweets. Partitions whose
     tweets have no known class (`truth` None: the tweets had no ``sentiment``) are skipped; with
-    no held-out tweet of known class at all, this raises.
+    no held-out tweet of known class at all, this raises. `ClusterError` as `train_on_partitions`.
     """
     shared = client.scatter(model, broadcast=True) if model is not None else None
-    counts = client.gather(client.map(_correct, [shared] * len(parts), parts, pure=False))
+    tasks = client.map(_correct, [shared] * len(parts), parts, pure=False)
+    counts = gather(client, tasks, worker_timeout)
     correct, total = (sum(c) for c in zip(*counts, strict=True)) if counts else (0, 0)
     if not total:
         raise ValueError(
