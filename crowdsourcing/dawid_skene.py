@@ -22,8 +22,12 @@ def dawid_skene(
     """P(class) per tweet from `answers` (indexed by tweet id; `worker_id`, `answer` columns).
 
     Only answers that are a class (0 to `n_classes` - 1) count; tweets without one are left out.
+    Without any, the frame has no rows, as crowd-kit's (which has no columns either; this one
+    keeps its `n_classes`).
     """
     votes = answers[answers["answer"].between(0, n_classes - 1)]
+    if votes.empty:
+        return pd.DataFrame(np.zeros((0, n_classes)), index=answers.index[:0])
     tweet, tweets = pd.factorize(votes.index)
     worker, workers = pd.factorize(votes["worker_id"])
     label = votes["answer"].to_numpy()

@@ -28,13 +28,14 @@ from snorkel.utils.config_utils import merge_config
 from torch import nn
 from tqdm import trange
 
-from crowdsourcing.votes import Votes, overlap_counts, probabilities, votes_from_matrix
+from crowdsourcing.prediction import probabilities
+from crowdsourcing.votes import ABSTAIN, Votes, overlap_counts, votes_from_matrix
 
 # The label models fitted here have small matrices, on which torch's thread pool costs more than
 # it gains (20 times more on a busy 2-core machine); embed_texts sets its own thread count.
 torch.set_num_threads(1)
 
-__all__ = ["FastLabelModel", "available_memory", "probabilities"]
+__all__ = ["FastLabelModel", "available_memory"]
 
 #: O is dense up to this many columns (LFs · classes; 16 MiB in float32), or where a sparse O
 #: would not be smaller; sparse beyond.
@@ -114,7 +115,7 @@ class FastLabelModel(LabelModel):
 
     def _votes(self, L: np.ndarray | Votes) -> Votes:
         """`L` as sparse votes of this model's cardinality."""
-        votes = L if isinstance(L, Votes) else votes_from_matrix(np.asarray(L), self.cardinality)
+        votes = L if isinstance(L, Votes) else votes_from_matrix(_signed(L), self.cardinality)
         if votes.cardinality != self.cardinality:
             raise ValueError(f"votes of cardinality {votes.cardinality}, model {self.cardinality}")
         return votes
@@ -273,6 +274,15 @@ class _TraceOMPM(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         O_mu, P = ctx.saved_tensors
         return 2 * grad * (O_mu @ P), None, None
+
+
+def _signed(L: np.ndarray) -> np.ndarray:
+    """`L` with an unsigned integer type's largest value (255 for uint8) as -1, as Snorkel reads
+    it: its LabelModel adds 1 to every label, which wraps that value round to its abstain."""
+    L = np.asarray(L)
+    if L.dtype.kind != "u":
+        return L
+    return np.where(L == np.iinfo(L.dtype).max, ABSTAIN, L.astype(np.int64))
 
 
 def _sparse_tensor(matrix: sp.csr_matrix) -> torch.Tensor:

@@ -32,7 +32,6 @@ __all__ = [
     "crowd_votes",
     "frequent_workers",
     "overlap_counts",
-    "probabilities",
     "shared_votes",
     "vote_cells",
     "votes_from_matrix",
@@ -212,20 +211,12 @@ def _repeated(items: np.ndarray, columns: np.ndarray, n_columns: int) -> np.ndar
 
 
 def overlap_counts(votes: Votes) -> sp.csr_matrix:
-    """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot."""
-    return (votes.onehot.T @ votes.onehot).tocsr()
+    """How often each pair of (LF, label) columns fires on the same item: onehotᵀ·onehot,
+    counted by a compiled kernel, float64 as scipy's product gives them."""
+    # numba adds 140 MiB to a process: imported only by those that count.
+    from crowdsourcing.cooccurrence import gram
 
-
-def probabilities(votes: Votes, mu: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """P(Y | votes) of each item under parameters `mu` (d x k) and class balance `p`.
-
-    Snorkel's formula, exp(onehot · log mu + log p) normalized per row, with log mu taken in
-    mu's own precision as Snorkel does; the row maximum is subtracted first, so many votes on
-    one item cannot underflow.
-    """
-    logits = votes.onehot @ np.log(mu).astype(np.float64) + np.log(p)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return probs / probs.sum(axis=1, keepdims=True)
+    return gram(votes.onehot)
 
 
 def answer_slot_matrix(

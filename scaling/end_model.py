@@ -24,6 +24,8 @@ from dask.distributed import Client, Future
 from sklearn.linear_model import SGDClassifier
 
 from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
+from crowdsourcing.votes import CLASSES
+from scaling.cluster import gather
 from scaling.output_folder import atomic_folder, write_part
 
 __all__ = [
@@ -41,7 +43,12 @@ __all__ = [
     "write_tweets",
 ]
 
-CLASSES = np.array([0, 1])
+#: The classifier's classes: the label of each of the crowd's `CLASSES`, ascending.
+LABELS = np.array(sorted(label for label, _ in CLASSES))
+#: One tweet in this many, chosen by id, is held out for testing.
+HELD_OUT_ONE_IN = 5
+#: Seconds the end model waits for a silent worker or scheduler, as `fit_and_label` by default.
+WORKER_TIMEOUT = 60.0
 #: glibc's `mallopt` parameters, and the values of its own dynamic defaults' upper end.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 64 * 2**20
@@ -59,9 +66,9 @@ class Partition(NamedTuple):
     truth: np.ndarray | None
 
 
-def held_out(tweet_ids: np.ndarray, share: int = 5) -> np.ndarray:
-    """One tweet in `share`, chosen by id, is held out for testing: the same ones on any cluster."""
-    return np.asarray(tweet_ids) % share == 0
+def held_out(tweet_ids: np.ndarray, one_in: int = HELD_OUT_ONE_IN) -> np.ndarray:
+    """One tweet in `one_in`, chosen by id, is held out for testing: the same on any cluster."""
+    return np.asarray(tweet_ids) % one_in == 0
 
 
 @functools.cache
@@ -147,19 +154,24 @@ def embed_partition(rows: pd.DataFrame, threads: int = 1) -> Partition:
 
 
 def embed_partitions(
-    tweets_path: str | os.PathLike, labels_path: str | os.PathLike, client: Client
+    tweets_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    client: Client,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> list[Future]:
     """Join the tweets with their labels by ``tweet_id`` and embed each partition on the cluster.
 
     Returns one future per partition; the embeddings stay in the workers' memory. Tweets or
     labels that hold a tweet id twice are refused, naming the ids, before anything is embedded.
+    `ClusterError` if the scheduler or every worker is lost for `worker_timeout` seconds.
     """
     with warnings.catch_warnings():
         # dask 2026.8 builds the index with a pandas keyword that pandas 3 deprecates; harmless.
         warnings.filterwarnings("ignore", "The inplace keyword", DeprecationWarning)
         tweets = dd.read_parquet(str(tweets_path), index="tweet_id", calculate_divisions=True)
         labels = dd.read_parquet(str(labels_path), index="tweet_id", calculate_divisions=True)
-    repeated = client.gather(client.compute([_repeated_ids(tweets), _repeated_ids(labels)]))
+    checks = client.compute([_repeated_ids(tweets), _repeated_ids(labels)])
+    repeated = gather(client, checks, worker_timeout)
     for ids, path in zip(repeated, (tweets_path, labels_path), strict=True):
         _raise_for_repeats(ids.index, f"The files in {path}")
     rows = tweets.join(labels[["p_1"]], how="inner")
@@ -180,7 +192,7 @@ def _embed(part: Delayed) -> Delayed:
 def soft_label_rows(X: np.ndarray, p_1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row twice, labelled 0 and 1, weighted by the probability of that label."""
     n = len(X)
-    y = np.repeat(CLASSES, n)
+    y = np.repeat(LABELS, n)
     return np.vstack([X, X]), y, np.concatenate([1 - p_1, p_1])
 
 
@@ -196,16 +208,21 @@ def train_step(model: SGDClassifier, part: Partition) -> SGDClassifier:
         return model
     model = copy.deepcopy(model)  # never change a value that Dask may hold for other tasks
     X, y, weight = soft_label_rows(part.X[train], part.p_1[train])
-    return model.partial_fit(X, y, classes=CLASSES, sample_weight=weight)
+    return model.partial_fit(X, y, classes=LABELS, sample_weight=weight)
 
 
 def train_on_partitions(
-    parts: Sequence[Future], client: Client, epochs: int = 5, seed: int = 0
+    parts: Sequence[Future],
+    client: Client,
+    epochs: int = 5,
+    seed: int = 0,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> SGDClassifier:
     """Train `new_classifier` on every partition, `epochs` times in a seeded random order.
 
     Each step runs on a worker holding the partition; only the classifier moves between them.
     `epochs` is a positive integer, and some partition must hold a tweet that is not held out.
+    `ClusterError` if the scheduler or every worker is lost for `worker_timeout` seconds.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(
@@ -218,11 +235,11 @@ def train_on_partitions(
     for _ in range(epochs):
         for i in rng.permutation(len(parts)):
             model = client.submit(train_step, model, parts[i], pure=False)
-    trained = model.result()
+    trained = gather(client, [model], worker_timeout)[0]
     if not hasattr(trained, "coef_"):
         raise ValueError(
             f"none of the {len(parts)} partitions holds a tweet to train on: every tweet is held "
-            "out for testing (one in five by id) or the partitions are empty"
+            f"out for testing (one in {HELD_OUT_ONE_IN} by id) or the partitions are empty"
         )
     return trained
 
@@ -243,20 +260,25 @@ def _correct(model: SGDClassifier | None, part: Partition) -> tuple[int, int]:
 
 
 def accuracy_on_partitions(
-    model: SGDClassifier | None, parts: Sequence[Future], client: Client
+    model: SGDClassifier | None,
+    parts: Sequence[Future],
+    client: Client,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> float:
     """Accuracy on the held-out tweets of all partitions, counted on the workers.
 
     With `model` None, that of the label model's labels on the same tweets. Partitions whose
     tweets have no known class (`truth` None: the tweets had no ``sentiment``) are skipped; with
-    no held-out tweet of known class at all, this raises.
+    no held-out tweet of known class at all, this raises. `ClusterError` as `train_on_partitions`.
     """
     shared = client.scatter(model, broadcast=True) if model is not None else None
-    counts = client.gather(client.map(_correct, [shared] * len(parts), parts, pure=False))
+    tasks = client.map(_correct, [shared] * len(parts), parts, pure=False)
+    counts = gather(client, tasks, worker_timeout)
     correct, total = (sum(c) for c in zip(*counts, strict=True)) if counts else (0, 0)
     if not total:
         raise ValueError(
             f"no held-out tweet of known class to score in {len(parts)} partitions: one tweet in "
-            "five (by id) is held out, and only tweets with a `sentiment` have a known class"
+            f"{HELD_OUT_ONE_IN} (by id) is held out, and only tweets with a `sentiment` have a "
+            "known class"
         )
     return correct / total

@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from crowdsourcing.votes import Votes, cell_votes, overlap_counts, probabilities, vote_cells
+from crowdsourcing.prediction import probabilities
+from crowdsourcing.votes import Votes, cell_votes, overlap_counts, vote_cells
 from scaling.answer_reading import FileSummary, dense_codes, read_columns, summarize
 from scaling.answers import COLUMNS
 from scaling.output_folder import write_part

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.prediction import probabilities
 from crowdsourcing.votes import (
     crowd_votes,
     frequent_workers,
     overlap_counts,
-    probabilities,
     votes_from_table,
 )
 from scaling.answer_files import answer_files

@@ -47,3 +47,20 @@ def test_answers_that_are_no_class_cast_no_vote():
     answers = pd.DataFrame({"worker_id": [1, 2, 3], "answer": [1, 2, -1]}, index=[5, 5, 6])
     probs = dawid_skene(answers)
     assert list(probs.index) == [5] and probs.loc[5, 1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pd.DataFrame({"worker_id": [], "answer": []}, index=pd.Index([], name="tweet_id")),
+        pd.DataFrame({"worker_id": [1, 2], "answer": [2, -1]}, index=[5, 6]),  # no class answer
+    ],
+    ids=["no answers", "no class answers"],
+)
+def test_no_class_answer_gives_no_tweet_as_crowd_kit(answers):
+    """crowd-kit returns an empty frame where there is nothing to fit; so does `dawid_skene`,
+    with its usual columns, instead of dividing by zero answers."""
+    assert crowd_kit(answers).empty
+    probs = dawid_skene(answers)
+    assert probs.empty and list(probs.columns) == [0, 1]
+    assert probs.index.name == answers.index.name

@@ -3,8 +3,11 @@ and the workers' memory allocator."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crowdsourcing.votes import CLASSES
 from scaling import end_model
-from scaling.cluster import dask_client
+from scaling.cluster import ClusterError, dask_client
 from scaling.end_model import (
     Partition,
     accuracy_on_partitions,
@@ -48,6 +52,19 @@ class InlineClient:
 
     def gather(self, values: list) -> list:
         return values
+
+
+@pytest.fixture(autouse=True)
+def inline_gather(monkeypatch):
+    """`cluster.gather` of an `InlineClient`'s results: they are there already."""
+    real = end_model.gather
+
+    def gather(client, futures, worker_timeout):
+        if not isinstance(client, InlineClient):
+            return real(client, futures, worker_timeout)
+        return [f.result() if isinstance(f, Done) else f for f in futures]
+
+    monkeypatch.setattr(end_model, "gather", gather)
 
 
 class NoWork(InlineClient):
@@ -171,3 +188,58 @@ def test_the_allocator_is_left_alone_without_the_variable(monkeypatch):
     end_model.keep_freed_memory.cache_clear()
     assert end_model.keep_freed_memory() is False
     end_model.keep_freed_memory.cache_clear()
+
+
+def test_held_out_takes_one_tweet_in_one_in_by_id():
+    ids = np.arange(1_000, 2_000)
+    assert held_out(ids).mean() == pytest.approx(1 / end_model.HELD_OUT_ONE_IN)
+    assert held_out(ids, one_in=10).mean() == pytest.approx(0.1)
+    np.testing.assert_array_equal(held_out(ids, one_in=10), ids % 10 == 0)
+
+
+def test_the_classifier_learns_the_crowds_classes():
+    """One list of classes: the crowd's, whose labels the classifier is trained on."""
+    model = train_on_partitions([part(), part(seed=1, start=50)], InlineClient(), epochs=2)
+    assert sorted(model.classes_) == sorted(label for label, _ in CLASSES)
+
+
+class StopsWorkers:
+    """A client that stops its workers (SIGSTOP) as the first task is submitted."""
+
+    def __init__(self, client: Any, pids: list[int]) -> None:
+        self.client, self.pids = client, pids
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        for pid in self.pids:
+            os.kill(pid, signal.SIGSTOP)
+        self.pids = []
+        return self.client.submit(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+@pytest.mark.slow
+def test_training_on_stopped_workers_ends_with_a_clear_error_within_the_timeout():
+    """The end model waits through `cluster.gather`: once every worker has stopped answering
+    for `worker_timeout` seconds, `ClusterError` ends the training, where `result()` hung."""
+    timeout, outcome = 3.0, {}
+    with dask_client(n_workers=1) as client:
+        parts = client.scatter([part(), part(seed=1, start=50)])
+        pids = list(client.run(os.getpid).values())
+
+        def train() -> None:
+            try:
+                train_on_partitions(parts, StopsWorkers(client, pids), 2, worker_timeout=timeout)
+            except ClusterError as error:
+                outcome["error"] = error
+
+        try:
+            thread = threading.Thread(target=train, daemon=True)
+            thread.start()
+            thread.join(timeout + 20)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+    assert not thread.is_alive(), "the training still waits on a cluster without workers"
+    assert "every worker was lost" in str(outcome["error"])

@@ -12,7 +12,8 @@ from snorkel.labeling.model import LabelModel
 
 from crowdsourcing import label_model
 from crowdsourcing.data import load_data
-from crowdsourcing.label_model import FastLabelModel, probabilities
+from crowdsourcing.label_model import FastLabelModel
+from crowdsourcing.prediction import probabilities
 from crowdsourcing.votes import (
     crowd_label_matrix,
     crowd_votes,
@@ -312,3 +313,40 @@ def test_a_fit_larger_than_the_memory_available_is_refused_before_building_o(mon
     needed = int(re.search(r"about ([\d,]+) MB", message).group(1).replace(",", ""))
     assert needed > 140 if dense else 50 < needed < 140  # O dense: 6,000² x 4 bytes
     assert not hasattr(model, "O"), "refused after building O"
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_an_unsigned_matrix_abstains_at_its_largest_value_as_snorkel_reads_it(dtype):
+    """Snorkel's LabelModel adds 1 to every label, so an unsigned -1 (255 in uint8) wraps round
+    to its abstain; FastLabelModel reads such a matrix alike, fitting and predicting."""
+    L = label_matrix(1000, 6, 2, seed=5)
+    unsigned = L.astype(dtype)
+    assert unsigned.max() == np.iinfo(dtype).max
+    assert_same_model(unsigned, 2, seed=1, n_epochs=50)
+    signed = FastLabelModel(cardinality=2, verbose=False)
+    signed.fit(L, progress_bar=False, seed=1, n_epochs=50)
+    fast = FastLabelModel(cardinality=2, verbose=False)
+    fast.fit(unsigned, progress_bar=False, seed=1, n_epochs=50)
+    np.testing.assert_array_equal(fast.predict_proba(unsigned), signed.predict_proba(L))
+
+
+@pytest.mark.parametrize("seed", [32, 139])
+def test_a_degenerate_tie_is_a_tie_within_float32_for_both_models(seed):
+    """Three LFs on three items, each item with one vote for each class: the exact fit gives
+    every item one half. Snorkel fits in float32 through autograd, FastLabelModel computes
+    the loss and gradient in float64 and steps in float32, so their parameters end about
+    3e-6 apart, a few float32 steps, and their probabilities up to about 1.1e-5 from one half.
+    Snorkel's `predict` calls a tie within 1e-5 (abstain by default), a tolerance inside that
+    noise: for these seeds (2 of the 11 of the first 300 seen on this machine's CPU) one model
+    abstains and the other picks a class. This is not fixed, since only Snorkel's own float32
+    autograd would reproduce its rounding step by step; both models agree that the items are
+    ties to float32 precision."""
+    L = np.array([[-1, 1, 0], [0, -1, 1], [1, 0, -1]])
+    snorkel = LabelModel(cardinality=2, verbose=False)
+    snorkel.fit(L, n_epochs=100, seed=seed, progress_bar=False)
+    fast = FastLabelModel(cardinality=2, verbose=False)
+    fast.fit(L, n_epochs=100, seed=seed, progress_bar=False)
+    # Twice Snorkel's tie tolerance: the float32 rounding of 100 epochs seen over 300 seeds.
+    for probs in (snorkel.predict_proba(L), fast.predict_proba(L)):
+        np.testing.assert_allclose(probs, 0.5, rtol=0, atol=2e-5)
+    np.testing.assert_allclose(fast.mu.detach().numpy(), snorkel.mu.detach().numpy(), atol=1e-5)
