@@ -634,7 +634,7 @@ Table(one.pivot_table("correct", "budget", "source"), caption=f"Split {split_see
 
 # %%
 from crowdsourcing.budget import label_quality
-from crowdsourcing.display import label_view
+from crowdsourcing.budget_views import label_view
 
 quality = label_quality(curve, answered_by=MAJORITY, free=[TEXT])
 label_view(quality, [MAJORITY, DAWID_SKENE, WEAK, TEXT], answered_by=MAJORITY, weak=WEAK)
@@ -646,7 +646,7 @@ label_view(quality, [MAJORITY, DAWID_SKENE, WEAK, TEXT], answered_by=MAJORITY, w
 
 # %%
 from crowdsourcing.budget import differences, end_model_accuracy
-from crowdsourcing.display import budget_view, plot_budget_curve
+from crowdsourcing.budget_views import budget_view, plot_budget_curve
 
 accuracy = end_model_accuracy(curve)
 versus = differences(curve, WEAK, MAJORITY)
@@ -663,7 +663,7 @@ plot_budget_curve(quality, accuracy, **roles, mark=FIRST_PART)
 
 # %%
 from crowdsourcing.budget import budget_saving
-from crowdsourcing.display import budget_answer, label_readings
+from crowdsourcing.budget_views import budget_answer, label_readings
 
 spend = accuracy.xs(WEAK, level="source")["answers"]
 print(label_readings(quality, spend, WEAK, MAJORITY, compare=Budget(1.0, 1)), end="\n\n")
@@ -701,7 +701,7 @@ for name, mean in scores.loc[list(range(n_splits))].mean().items():
 # - Holding the end model fixed and varying the crowd budget answers the tutorial's question; the figures below are this run's.
 
 # %%
-from crowdsourcing.display import summary
+from crowdsourcing.budget_views import summary
 from crowdsourcing.metrics import key_figures, write_metrics
 
 part_one = {

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from crowdsourcing.budget import Budget
-from crowdsourcing.display import Table, budget_name, signed
+from crowdsourcing.budget_views import budget_name
+from crowdsourcing.display import Table, signed
 
 
 def test_tables_render_the_same_every_time():
