@@ -126,3 +126,17 @@ def test_the_scaling_scripts_prose_does_not_change_its_digest(tmp_path, monkeypa
     assert sync_notebooks.inputs_digest(stored, folders) == digest
     (tmp_path / "scaling" / "steps.py").write_text("# a change\n")
     assert sync_notebooks.inputs_digest(stored, folders) != digest
+
+
+def test_prints_are_stored_as_one_output_however_they_were_flushed():
+    """Two prints of a cell can reach the notebook as one stream message or two, by timing."""
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "3"}, execution_count=1),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    sync_notebooks.coalesce(notebook)
+    assert [o.output_type for o in notebook.cells[0].outputs] == ["stream", "execute_result"]
+    assert notebook.cells[0].outputs[0].text == "1\n2\n"

@@ -27,6 +27,7 @@ from jupytext.cli import jupytext as jupytext_cli
 from jupytext.paired_paths import paired_paths
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from traitlets import default
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,13 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, name: str) -> None:
         kernel_manager_class=LocalKernelManager,
         on_cell_executed=progress,
     ).execute()
+    coalesce(notebook)
+
+
+def coalesce(notebook: nbformat.NotebookNode) -> None:
+    """Merge each code cell's consecutive stream outputs of one name, so that prints store the
+    same outputs however the kernel happened to flush them."""
+    CoalesceStreamsPreprocessor().preprocess(notebook, {})
 
 
 def changed_outputs(before: nbformat.NotebookNode, after: nbformat.NotebookNode) -> str:
