@@ -1,4 +1,4 @@
-"""The benchmarks' own steps (benchmarks/scaling_steps.py), at small sizes."""
+"""The benchmarks' own steps (benchmarks/scaling_steps.py, end_model_band.py), at small sizes."""
 
 from __future__ import annotations
 
@@ -54,3 +54,19 @@ def test_crowd_memory_rows_come_from_a_fresh_process():
     assert row["workers"] == 60 and row["answers"] == 3_000 and row["sparse"] is False
     assert 0 < row["nonzero_counts"] <= row["lfs"] ** 2
     assert row["seconds"] > 0 and row["process_peak_mib"] > row["fit_peak_mib"] >= 0
+
+
+def test_the_band_script_adds_only_the_positive_or_negative_tweets_not_confidently_labelled():
+    import pandas as pd
+    from end_model_band import extra_tweets
+
+    gold = pd.DataFrame(
+        {
+            "tweet_id": [1, 2, 3, 4],
+            "tweet_body": ["sunny!", "rain again", "cold", "meh"],
+            "sentiment": ["Positive", "Negative", "Negative", "Neutral / author is just sharing"],
+            "correct_category_conf": [1.0, 0.6, 0.7, 0.5],
+        }
+    )
+    extra = extra_tweets(gold)
+    assert list(extra.index) == [2, 3] and list(extra.sentiment) == [0, 0]
