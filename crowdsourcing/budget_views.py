@@ -40,35 +40,41 @@ def plot_budget_curve(
     fixed: Sequence[str],
     mark: Budget,
 ) -> None:
-    """Three panels against answers bought (log scale): label accuracy on the answered tweets, the
+    """Three panels against answers bought (log scale): label accuracy on the voted tweets, the
     share of all training tweets labelled right, and the end model's test accuracy with its
-    interval; a colour per source, a line style per answers per tweet, `mark` circled."""
+    interval; a colour per source, a line style per answers per tweet, the first crowd source at
+    `mark` circled (the saving's target). Each
+    source is moved a little sideways, the first crowd source drawn on top with open markers."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), sharex=True)
     sources = [*crowd, weak]
     colors = {source: f"C{i}" for i, source in enumerate(sources)} | {text: "grey"}
     spend = accuracy.xs(weak, level="source")["answers"]
     right = quality.accuracy * quality.coverage
     for i, source in enumerate([*sources, text]):
-        dodge = 1 + 0.04 * (i - 1)
-        _budget_lines(axes[0], quality.accuracy_answered, spend, source, colors[source], dodge)
-        _budget_lines(axes[1], right, spend, source, colors[source], dodge)
+        style = {"color": colors[source], "dodge": 1 + 0.05 * (i - 1)}
+        style |= {"zorder": 3, "mfc": "white"} if source == crowd[0] else {}
+        _budget_lines(axes[0], quality.accuracy_answered, spend, source, **style)
+        _budget_lines(axes[1], right, spend, source, **style)
         if source != text:
             bars = (accuracy["low"], accuracy["high"])
-            _budget_lines(axes[2], accuracy["mean"], spend, source, colors[source], dodge, bars)
-    for source, ls in zip(fixed, ("--", "-.", ":"), strict=False):
-        mean = accuracy.loc[(NO_ANSWERS, source), "mean"]
-        axes[2].axhline(mean, color="black", lw=1, ls=ls, alpha=0.6)
+            _budget_lines(axes[2], accuracy["mean"], spend, source, bars=bars, **style)
+    means = accuracy.xs(NO_ANSWERS, level="budget").loc[list(fixed), "mean"].sort_values()
+    spaced = np.maximum.accumulate(
+        means.to_numpy() - 0.012 * np.arange(len(means))
+    ) + 0.012 * np.arange(len(means))
+    for (source, mean), y in zip(means.items(), spaced, strict=True):
+        axes[2].axhline(mean, color="grey", lw=0.8)
         axes[2].annotate(
             f"{source} {mean:.3f}",
-            (1.01, mean),
+            (1.01, y),
             xycoords=("axes fraction", "data"),
             fontsize=8,
             va="center",
         )
-    here = accuracy.loc[(mark, weak)]
+    here = accuracy.loc[(mark, crowd[0])]
     axes[2].scatter(here["answers"], here["mean"], s=250, facecolors="none", edgecolors="black")
     titles = [
-        "labels on the tweets with answers",
+        "labels on the voted tweets",
         "training tweets labelled right",
         "end model on test tweets",
     ]
@@ -80,13 +86,18 @@ def plot_budget_curve(
         plt.Line2D([], [], color="black", ls=ls, marker=m, label=_per_tweet_name(p))
         for p, (ls, m) in STYLES.items()
     ]
+    handles.append(
+        plt.Line2D(
+            [], [], ls="", marker="o", ms=12, mfc="none", mec="black", label="the saving's target"
+        )
+    )
     fig.legend(
-        handles=handles, loc="lower center", ncol=7, frameon=False, bbox_to_anchor=(0.5, -0.06)
+        handles=handles, loc="lower center", ncol=8, frameon=False, bbox_to_anchor=(0.5, -0.06)
     )
     show(
         fig,
         "Three line charts against crowd answers bought on a log scale: label accuracy on the "
-        "answered tweets, the share of training tweets labelled right, and the end model's test "
+        "voted tweets, the share of training tweets labelled right, and the end model's test "
         "accuracy, a colour per source and a line style per answers per tweet.",
     )
 
@@ -97,11 +108,12 @@ def _per_tweet_name(per_tweet: int | None) -> str:
 
 
 def _budget_lines(
-    ax, values: pd.Series, spend: pd.Series, source: str, color: str, dodge: float, bars=None
+    ax, values: pd.Series, spend: pd.Series, source: str, dodge: float, bars=None, **style
 ) -> None:
     """A line per answers per tweet of `source`'s `values` against `spend` (answers by budget),
-    x scaled by `dodge` so that lines which coincide stay visible; `bars`: (low, high) values."""
-    for per_tweet, (ls, marker) in STYLES.items():
+    x scaled by `dodge`, and again a little per answers per tweet, so that lines which coincide
+    stay visible; `bars`: (low, high) values; `style`: matplotlib's line keywords."""
+    for j, (per_tweet, (ls, marker)) in enumerate(STYLES.items()):
         keys = sorted(
             (
                 k
@@ -110,9 +122,10 @@ def _budget_lines(
             ),
             key=lambda k: k[0].share,
         )
-        x, y = spend.loc[[k[0] for k in keys]].to_numpy() * dodge, values.loc[keys].to_numpy()
+        x = spend.loc[[k[0] for k in keys]].to_numpy() * dodge * (1 + 0.015 * (j - 1))
+        y = values.loc[keys].to_numpy()
         yerr = None if bars is None else [y - bars[0].loc[keys], bars[1].loc[keys] - y]
-        ax.errorbar(x, y, yerr=yerr, color=color, ls=ls, marker=marker, ms=4, lw=1.2, capsize=2)
+        ax.errorbar(x, y, yerr=yerr, ls=ls, marker=marker, ms=4, lw=1.2, capsize=2, **style)
 
 
 def budget_name(budget: Budget, answers: float) -> str:
@@ -129,18 +142,19 @@ def _budget_index(budgets: Sequence[Budget]) -> pd.MultiIndex:
 
 
 def label_view(quality: pd.DataFrame, sources: Sequence[str], answered_by: str, weak: str) -> Table:
-    """A row per budget: the share of training tweets `answered_by` labels, each source's label
-    accuracy on those tweets, and `weak`'s accuracy over all training tweets."""
+    """A row per budget: the share of training tweets `answered_by` labels ("voted"), each
+    source's label accuracy on those tweets, and `weak`'s accuracy over all training tweets."""
     budgets = sorted({b for b in quality.index.get_level_values("budget") if b != NO_ANSWERS})
     column = lambda s, c: [quality.loc[(b, s), c] for b in budgets]  # noqa: E731
     columns = {
-        ("answered tweets", "share"): column(answered_by, "coverage"),
-        **{("answered tweets", s): column(s, "accuracy_answered") for s in sources},
-        ("all training tweets", weak): column(weak, "accuracy"),
+        "voted": column(answered_by, "coverage"),
+        **{f"voted: {s}": column(s, "accuracy_answered") for s in sources},
+        f"all: {weak}": column(weak, "accuracy"),
     }
-    view = pd.DataFrame(columns, index=_budget_index(budgets))
-    view.columns = pd.MultiIndex.from_tuples(view.columns)
-    return Table(view, caption="Accuracy of the training labels, mean over the splits")
+    return Table(
+        pd.DataFrame(columns, index=_budget_index(budgets)),
+        caption="Training labels right, mean over the splits, on the voted tweets and on all",
+    )
 
 
 def budget_view(
@@ -155,7 +169,7 @@ def budget_view(
             **{s: [accuracy.loc[(b, s), "mean"] for b in budgets] for s in sources},
             "difference": [signed(d) for d in versus["mean"]],
             "95% interval": [
-                f"{signed(lo)} to {signed(hi)}"
+                f"[{signed(lo)}, {signed(hi)}]"
                 for lo, hi in zip(versus.low, versus.high, strict=True)
             ],
             "won/tied/lost": [
@@ -166,42 +180,40 @@ def budget_view(
         },
         index=_budget_index(budgets),
     )
-    fixed = accuracy.xs(NO_ANSWERS, level="budget")
-    free = "; ".join(
-        f"{s} {r['mean']:.3f} ({r.low:.3f} to {r.high:.3f})" for s, r in fixed.iterrows()
-    )
+    fixed = accuracy.xs(NO_ANSWERS, level="budget")["mean"]
+    free = ", ".join(f"{s} {mean:.3f}" for s, mean in fixed.items())
     return Table(
         view,
-        caption=f"End model's test accuracy, mean over the splits; difference: {names[0]} minus "
-        f"{names[1]}. Without crowd answers: {free}",
+        caption=f"End model's test accuracy, mean over the splits (without answers: {free}); "
+        f"difference: {names[0]} minus {names[1]}",
     )
 
 
 def label_readings(
     quality: pd.DataFrame, spend: pd.Series, weak: str, crowd: str, compare: Budget
 ) -> str:
-    """Per answers per tweet: `crowd`'s label accuracy on answered tweets, how far `weak` trails
-    it there, and `weak`'s over all training tweets; then, at about `compare`'s spend, what
-    `weak` labels right at each answers per tweet."""
+    """Per answers per tweet: how often `crowd`'s labels are right on the voted tweets, `weak`'s
+    minus those, and `weak`'s over all training tweets; then, for budgets of about `compare`'s
+    spend, what `weak` labels right."""
     budgets = [b for b in spend.index if b != NO_ANSWERS]
     lines, near = [], []
     for per_tweet in STYLES:
         line = [b for b in budgets if b.per_tweet == per_tweet]
-        ours, theirs = (
-            quality.loc[[(b, weak) for b in line]],
-            quality.loc[[(b, crowd) for b in line]],
-        )
-        gap = theirs.accuracy_answered.to_numpy() - ours.accuracy_answered.to_numpy()
+        ours = quality.loc[[(b, weak) for b in line]]
+        theirs = quality.loc[[(b, crowd) for b in line]]
+        gap = ours.accuracy_answered.to_numpy() - theirs.accuracy_answered.to_numpy()
+        right = theirs.accuracy_answered
         lines.append(
-            f"{_per_tweet_name(per_tweet).capitalize()}: on answered tweets, {crowd} "
-            f"{theirs.accuracy_answered.min():.3f} to {theirs.accuracy_answered.max():.3f}, minus "
-            f"{weak} {gap.min():+.3f} to {gap.max():+.3f}; over all training tweets {weak} labels "
-            f"{ours.accuracy.min():.3f} to {ours.accuracy.max():.3f} right"
+            f"{_per_tweet_name(per_tweet).capitalize()}: on voted tweets the {crowd} is right on "
+            f"{right.min():.3f} to {right.max():.3f}, the {weak} {gap.min():+.3f} to "
+            f"{gap.max():+.3f} against it; on all training tweets the {weak} is right on "
+            f"{ours.accuracy.min():.3f} to {ours.accuracy.max():.3f}"
         )
         near.append(min(line, key=lambda b: abs(spend[b] - spend[compare])))
+    lines.append(f"Budgets of about {spend[compare]:,.0f} answers:")
     lines += [
-        f"About {spend[compare]:,.0f} answers, {b} ({spend[b]:,.0f}): {weak} labels "
-        f"{quality.loc[(b, weak), 'accuracy']:.3f} of all training tweets right"
+        f"  {budget_name(b, spend[b])}: the {weak} right on "
+        f"{quality.loc[(b, weak), 'accuracy']:.3f} of all training tweets"
         for b in near
     ]
     return "\n".join(lines)
@@ -211,12 +223,18 @@ def budget_answer(
     versus: pd.DataFrame, spend: pd.Series, saving: dict, names: tuple[str, str], n_splits: int
 ) -> str:
     """Where source `names[0]` beats, ties and loses to `names[1]` on test (`versus`, by budget;
-    `spend`: answers by budget), and the saving in words."""
-    lines = []
+    `spend`: answers by budget), one line each, and the saving in words."""
+    lines = [f"{names[0]} against {names[1]} on test:"]
     for word in ("better", "unresolved", "worse"):
-        lines.append(f"{names[0]} against {names[1]} on test, {word}:")
         budgets = versus.index[versus["verdict"] == word]
-        lines += [f"  {budget_name(b, spend[b])}" for b in budgets] or ["  at no budget"]
+        groups = {
+            _per_tweet_name(p): [f"{b.share:.0%}" for b in budgets if b.per_tweet == p]
+            for p in STYLES
+        }
+        where = "; ".join(
+            f"{name} on {', '.join(shares)}" for name, shares in groups.items() if shares
+        )
+        lines.append(f"  {word} ({len(budgets)}): {where or 'none'}")
     lines.append(saving_sentence(saving, n_splits))
     return "\n".join(lines)
 
@@ -228,13 +246,20 @@ def saving_sentence(saving: dict, n_splits: int) -> str:
         f"{saving['accuracy']:.3f}; the crowd alone reaches it with "
         f"{saving['answers_crowd']:,.0f} answers"
     )
-    low, high = (_ratio(x) for x in saving["ci95"])
-    interval = f"the 95% interval of that ratio runs from {low} to {high}"
-    interval += ", wide with so few splits" if n_splits < 5 else ""
+    low, high = saving["ci95"]
+    if low == 0 and high == np.inf:
+        interval = "over resamples the label model may need no answer or never reach the target"
+        interval += ": these splits cannot pin the saving down"
+    else:
+        interval = f"the 95% interval of that ratio runs from {_ratio(low)} to {_ratio(high)}"
+    interval += " (wide with so few splits)" if n_splits < 5 else ""
     if saving["answers_weak"] == np.inf:
         return f"{crowd}; the label model over crowd and text LFs never does; {interval}."
     if saving["answers_weak"] == 0:
-        return f"{crowd}; the label model over the text LFs alone does, with no answer; {interval}."
+        return (
+            f"{crowd}; the label model over the text LFs alone already does, so no answer is "
+            f"needed; {interval}."
+        )
     ratio = saving["ratio"]
     times = f"{ratio:.1f} times fewer" if ratio >= 1 else f"{1 / ratio:.1f} times more"
     return (
@@ -252,9 +277,16 @@ def _ratio(ratio: float | None) -> str:
     return f"{ratio:.2f}" if ratio < 1 else f"{ratio:.1f}"
 
 
-def summary(metrics: dict, split_seed: int) -> str:
-    """The notebook's findings, each with its figure, from `metrics.key_figures`."""
+def summary(metrics: dict, split_seed: int, roles: dict) -> str:
+    """The notebook's findings, each with its figure, from `metrics.key_figures` (`roles`: the
+    names of the sources, as for it)."""
     check, splits, budget = metrics["lf_check"], metrics["splits"], metrics["budget"]
+    weak, crowd = roles["weak"], roles["crowd"][0]
+    gaps = [
+        b["labels"][weak]["accuracy_answered"] - b["labels"][crowd]["accuracy_answered"]
+        for b in budget
+        if b["answers_per_tweet"] == 3
+    ]
     cheapest = min(budget, key=lambda b: b["answers"])
     richest = max(budget, key=lambda b: b["answers"])
     lines = [
@@ -271,6 +303,10 @@ def summary(metrics: dict, split_seed: int) -> str:
             f"LFs minus the majority vote {signed(diff['mean'])} "
             f"({signed(diff['ci95'][0])} to {signed(diff['ci95'][1])}) on test."
         )
+    lines.append(
+        f"3 answers per tweet: on voted tweets the label model's labels are right "
+        f"{min(gaps):+.3f} to {max(gaps):+.3f} against the majority vote's."
+    )
     saving = metrics["budget_saving"]
     inf = {
         k: np.inf if v is None else v for k, v in saving.items() if k in ("answers_weak", "ratio")

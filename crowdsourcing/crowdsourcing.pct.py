@@ -222,6 +222,7 @@ print(f"{vectors.shape[1]} numbers per tweet; trained on {decided.sum()} of {len
 #
 # Only now are this split's test labels read, with a 95% bootstrap interval, and beside two yardsticks on the same tweets:
 # the same logistic regression trained on the *gold* training labels, and `polarity_positive` alone as a rule (positive where it votes, negative elsewhere).
+# Gold is the data set's own sentiment: the consensus of the same crowd, about 20 workers per tweet, kept only where they agreed confidently.
 
 # %%
 from crowdsourcing.statistics import bootstrap_ci
@@ -238,13 +239,13 @@ print(f"Same features, gold labels: {gold_model_test_acc:.2f}")
 print(f"polarity_positive as a rule: {rule_test_acc:.2f}")
 beats = "beats" if end_model_test_acc > rule_test_acc else "does not beat"
 gap = gold_model_test_acc - end_model_test_acc
-print(f"On this split the end model {beats} the rule; gold labels score {gap:+.2f} against it.")
+print(f"On this split the end model {beats} the rule; with gold labels it scores {gap:+.2f} more.")
 
 # %% [markdown]
 # The reference tutorial printed 0.86 for this step on its split, with `bert-base-uncased` vectors, and set it against no baseline on the same test tweets.
 # Here the figure comes with an interval: 50 test tweets make each tweet worth two points.
-# The gold-label line is a reference, not a ceiling: it shows what perfect training labels give these features, and on 50 test tweets a model trained on noisy labels can come out a tweet or two above it.
-# Where gold labels score little more than the end model, the labels are not what holds it back: the features are, vectors of a frozen encoder fitted by a linear model on under 200 tweets.
+# The gold-label line is a reference, not a ceiling: it shows what the crowd's consensus gives these features, and on 50 test tweets a model trained on noisier labels can come out a tweet or two above it.
+# The gap between the two lines is what better training labels could buy this end model on this split; the last part measures it over many splits.
 # The rule shows how far one lexicon threshold gets on its own, and on a single split the end model can lose to it.
 # One split of 50 test tweets cannot settle more, which is why the last part scores the end models, and the rule, over `n_splits` random splits.
 #
@@ -300,7 +301,6 @@ Table(mistakes(baseline.predict(first.L_dev[::2]), y_read, read), text_columns=[
 # So the stronger LFs ask for evidence rather than its absence.
 # [VADER](https://github.com/cjhutto/vaderSentiment), a sentiment lexicon built for social media ([Hutto and Gilbert, 2014](https://ojs.aaai.org/index.php/ICWSM/article/view/14550)), knows slang, laughter and emphasis; its negative LF uses the lexicon's own threshold (-0.05), its positive one a stricter 0.5, because on the half we read its mild positive scores went to complaints as often as to praise.
 # Two word LFs vote negative on what the half we read shows people dislike without a sentiment word: cold ("freezing", "chilly") and swearing.
-# (These kinds of LF come from an earlier version of this tutorial, which read all 50 dev tweets; their thresholds and word lists were set on the read half.)
 
 # %%
 import re
@@ -348,7 +348,7 @@ for half, dev, y in [("read", read, y_read), ("checked", checked, y_checked)]:
 Table(pd.concat(on_halves, axis=1), caption="Dev tweets of the reference split, by half")
 
 # %% [markdown]
-# The table shows each LF's votes and accuracy on the half it was written on and on the 25 tweets of the half it was not (a dash: no vote there).
+# The table shows each LF's votes and accuracy on the half it was written on and on the 25 tweets of the half it was not (an LF without a vote on a half would show a dash).
 # So few votes make each count for a lot: read the checked half for large drops, not for the second decimal.
 # What matters is what the label model does with them: its accuracy on the checked half, with the first LFs only and with the stronger ones added.
 
@@ -420,7 +420,8 @@ if len(weak):
 #
 # The first part bought every answer for half of the training tweets.
 # Paid jobs often buy three answers per tweet instead, and then most workers give only one or two answers: too few to judge them by.
-# Here is what that does to the label model of the first part, with an LF pair for every worker who answered, on `split_seed`'s split, with three answers bought for a quarter of its training tweets:
+# Here is what that does to the label model of the first part, with an LF pair for every worker who answered, on `split_seed`'s split, with three answers bought for a quarter of its training tweets.
+# From here on the label model is `FastLabelModel` (`crowdsourcing/label_model.py`): Snorkel's `LabelModel`, with the same model, initialization and optimizer, computed from the LFs' overlap counts; it gives the same probabilities (`tests/test_label_model.py` checks it) in a fraction of the time, which the many fits below need.
 
 # %%
 from crowdsourcing.votes import crowd_label_matrix
@@ -445,13 +446,14 @@ Table(dev[["believed", "Emp. Acc."]], caption=f"The text LFs, split {split_seed}
 # %%
 from crowdsourcing.votes import shared_votes
 
-Table(shared_votes(text_L.loc[ids]), caption="Row LF's training votes cast too by the column LF")
+Table(shared_votes(text_L.loc[ids]), caption="Row LF's votes cast too by column LF", decimals=2)
 
 # %% [markdown]
-# `polarity_negative` votes only where `polarity_negative_2` does (its row reads 1.000 there), and `polarity_positive` and `polarity_negative_2` never vote together, while one of them votes on every tweet: TextBlob's thresholds make them so.
+# `polarity_negative` votes only where `polarity_negative_2` does (its row reads 1.00 there), and `polarity_positive` and `polarity_negative_2` never vote together, while one of them votes on every tweet: TextBlob's thresholds make them so.
 # A label model that takes its LFs to be independent given the class counts such a pair as two witnesses, and overrates both.
 #
-# Three changes follow from this, each checked on the read half of the reference split's dev tweets; training and test labels only score them, below:
+# Three changes follow from this.
+# They were chosen by this reasoning and by a check on the read half of the reference split's dev tweets, made outside this notebook; no training or test label played a part, and below they are only scored:
 #
 # - **Pool the workers by answer slot.** One LF per answer bought: `answer_1` is each tweet's first answer, `answer_2` its second, and so on. Every slot sees a random worker, so each slot LF is an average worker, judged on every tweet that got answers.
 # - **Fold the text LFs into one vote**, the hard label of the label model over the text LFs alone, so their copies count once.
@@ -518,7 +520,7 @@ for name, labels in designs.items():
     print(f"{name}: the majority vote's label on {agree} of {voted.sum()} answered tweets")
 
 # %% [markdown]
-# No gold label is read here: agreeing with the majority vote of three answers is the bar, because three answers agree with gold far more often than the text LFs do.
+# No gold label is read here: agreeing with the majority vote of three answers is the bar, because over many splits the majority vote of three answers is right more often than the text LFs are (the label table below shows it).
 # Whether the labels are right is measured below, against gold, over many splits.
 # The first part keeps its LF pair per worker: it buys every answer for half of the tweets, so each worker it models has more than ten answers, and its figures are the reference tutorial's.
 #
@@ -624,13 +626,16 @@ seeds = split_seeds(split_seed, n_splits)  # this split, then 0 to n_splits - 1
 data = {"gold": gold, "answers": answers, "text_L": text_L, "min_answers": MIN_ANSWERS}
 table = run_budget_splits(seeds, pipeline, **data, exclude=reference.dev.index, **inputs)
 curve = table[table.seed.isin(range(n_splits))]
-one = table[(table.seed == split_seed) & (table.role == TRAIN) & (table.source != GOLD)]
-Table(one.pivot_table("correct", "budget", "source"), caption=f"Split {split_seed}: labels right")
+rows = table[(table.seed == split_seed) & (table.role == TRAIN)]
+one = rows.pivot_table("correct", "budget", "source")[[MAJORITY, DAWID_SKENE, WEAK, TEXT]]
+Table(one, caption=f"Split {split_seed}: labels right")
 
 # %% [markdown]
 # That is one split: the share of each source's training labels that are right, on the tweets it labels, budget by budget (the text LFs alone in the first row, "no answer").
-# Dawid-Skene needs several answers per worker to learn their confusion: with one answer per tweet it has little to go on.
-# Over all the splits, the labels first: the share of training tweets with answers (the majority vote's coverage), each source's accuracy on those answered tweets, the same tweets for every source, and the label model's accuracy over all training tweets.
+# Dawid-Skene learns each worker's confusion from how they agree with the others on the same tweets: with one answer per tweet there is no such agreement, and its estimates can settle on a worker's answers flipped, which is worse than taking each answer as it is.
+# Over all the splits, the labels first.
+# The "voted" column is the share of training tweets the majority vote labels: a class answer was bought for them and the votes do not tie.
+# On those tweets, the same for every source, each source's accuracy; then the label model's accuracy over all training tweets.
 
 # %%
 from crowdsourcing.budget import label_quality
@@ -641,7 +646,8 @@ label_view(quality, [MAJORITY, DAWID_SKENE, WEAK, TEXT], answered_by=MAJORITY, w
 
 # %% [markdown]
 # Read down a column to see what more answers buy; the label model's last column is over all training tweets, answered or not.
-# Then the end model: each source's mean test accuracy over the splits, and the label model minus the majority vote, the crowd's source fixed in advance, paired split by split, with its 95% interval and the splits it wins, ties and loses.
+# Then the end model: each source's mean test accuracy over the splits.
+# Beside them, the label model minus the majority vote (the crowd's source, chosen before any split was scored), paired split by split, with its 95% interval and the splits it wins, ties and loses.
 # With five splits or more an interval resamples the splits; with fewer, the test tweets of every split.
 
 # %%
@@ -658,7 +664,10 @@ plot_budget_curve(quality, accuracy, **roles, mark=FIRST_PART)
 # %% [markdown]
 # On the left, the labels themselves, on the tweets that got answers, the same tweets for every source: compare the label model with the majority vote of the same answers, and with the text LFs alone (grey).
 # In the middle, all training tweets: the crowd alone labels only those it paid for, while the label model labels every tweet, so its line starts where the text LFs' labels are and climbs as answers replace them.
-# On the right, the end model, trained on each source's labels: the crowd alone's lines climb as more tweets get labels, while the label model's stays near the dashed lines of the text LFs' labels and gold from the first answer on, since a linear model on frozen sentence vectors, trained on under 200 tweets, is held to a narrow band whatever its labels.
+# On the right, the end model, trained on each source's labels.
+# Over many splits the crowd alone's lines climb as more tweets get labels (with few splits they zig-zag within their intervals), while the label model's stays near the grey lines of the text LFs' labels and gold from the first answer on.
+# A linear model on frozen sentence vectors, trained on under 200 tweets, is held to that narrow band whatever its labels.
+# The circle marks the majority vote at the first part's budget: the saving's target, below.
 # Measured outside the notebook (`benchmarks/end_model_band.py`, figures in `crowdsourcing/README.md`), the band's top, gold labels, falls with half of the training tweets, but neither the further tweets this data set holds (those its crowd did not label confidently) nor TF-IDF features beside the sentence vectors nor weaker regularization lift it.
 # These lines read the figures:
 
@@ -673,8 +682,11 @@ print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 
 # %% [markdown]
 # Spreading answers thinly or deeply: the "About" lines compare budgets of about the same spend, one answer on every training tweet against three on fewer and all twenty on fewer still.
-# One answer per tweet reaches the most tweets, but a single answer cannot be checked against a second: compare the majority vote's accuracy on answered tweets in the three lines above the "About" lines.
-# The saving reads the end model, the product: the crowd alone's mean test accuracy at the first part's budget is the target, each route's cheapest budget that reaches it (no tolerance) is what it must buy, and the interval comes from resampling, as for the table.
+# One answer per tweet reaches the most tweets, but a single answer cannot be checked against a second; the first three lines say how often the majority vote is right on answered tweets at each level.
+# "better" means the interval of the difference lies above zero, "worse" below, "unresolved" that it holds zero.
+# The saving reads the end model, the product.
+# Its target is the majority vote's mean test accuracy at the first part's budget, and each route must buy its cheapest budget that reaches it, with no tolerance.
+# Its interval comes from resampling, as for the table.
 # Since the label model's end-model curve is nearly flat, its cheapest budget that reaches a target jumps with a small change in the means, which is why the interval is wide; with fewer than five splits it is wider still.
 #
 # ## The declared end model
@@ -694,11 +706,13 @@ for name, mean in scores.loc[list(range(n_splits))].mean().items():
     print(f"{name}, mean over {n_splits} split{'s' * (n_splits > 1)}: {mean:.3f}")
 
 # %% [markdown]
+# Set the declared model's mean beside its gold yardstick, and both beside the gold line of the budget table, the sentence vectors alone with gold labels: the difference is what the text LFs' votes add as features.
+#
 # ## Summary
 #
 # - Each worker with more than ten answers became two LFs, and TextBlob thresholds voted on every tweet; the label model weighed them without a gold label.
 # - Half of the reference split's dev tweets showed where the TextBlob LFs fail; the stronger LFs written there were checked on the other half.
-# - With few answers per worker, LFs per answer slot and the text LFs folded into one vote let the label model use every answer.
+# - With few answers per worker, LFs per answer slot and the text LFs folded into one vote bring the label model's labels on answered tweets close to the majority vote of the same answers; the summary gives how close.
 # - Holding the end model fixed and varying the crowd budget answers the tutorial's question; the figures below are this run's.
 
 # %%
@@ -719,4 +733,4 @@ part_one = {
 }
 metrics = key_figures(part_one, table, split_seed, n_splits, quality, accuracy, saving, roles)
 write_metrics(metrics_path, metrics)
-print(summary(metrics, split_seed))
+print(summary(metrics, split_seed, roles))

@@ -21,23 +21,26 @@ __all__ = ["Table", "plot_believed_precision", "show", "signed"]
 
 
 class Table:
-    """A DataFrame shown with three decimals, text columns aligned left and "–" where empty.
+    """A DataFrame shown with `decimals` decimals (3), text columns aligned left, "–" where empty.
 
     Its HTML is the same from run to run (an id drawn from its content, so two tables of one page
     do not share their styles), and so is its plain-text form.
     """
 
-    def __init__(self, df: pd.DataFrame, text_columns: Sequence[str] = (), caption: str = ""):
+    def __init__(
+        self, df: pd.DataFrame, text_columns: Sequence[str] = (), caption: str = "", decimals=3
+    ):
         self.df, self.text_columns, self.caption = df, list(text_columns), caption
+        self.decimals = decimals
 
     def _repr_html_(self) -> str:
         digest = hashlib.sha256(f"{self.caption}{self.df.to_csv()}".encode()).hexdigest()[:10]
-        style = self.df.style.format(precision=3, na_rep="–").set_uuid(digest)
+        style = self.df.style.format(precision=self.decimals, na_rep="–").set_uuid(digest)
         style = style.set_properties(subset=self.text_columns, **{"text-align": "left"})
         return style.set_caption(html.escape(self.caption)).to_html()
 
     def __repr__(self) -> str:
-        text = self.df.to_string(float_format="{:.3f}".format, na_rep="–")
+        text = self.df.to_string(float_format=f"{{:.{self.decimals}f}}".format, na_rep="–")
         return f"{self.caption}\n{text}" if self.caption else text
 
 
@@ -57,7 +60,7 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
     table = table[table["dev votes"] >= min_votes]
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     x = table["dev accuracy"].to_numpy()
-    spread = np.random.default_rng(0).uniform(-0.012, 0.012, len(x)) * (table.kind == "crowd")
+    spread = np.random.default_rng(0).uniform(-0.02, 0, len(x)) * (table.kind == "crowd")
     for kind, marker, color in [("crowd", "o", "C0"), ("text", "s", "C3")]:
         part = (table.kind == kind).to_numpy()
         ax.scatter(
@@ -67,7 +70,7 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
             marker=marker,
             color=color,
             alpha=0.5,
-            label=f"{kind} LFs ({part.sum()})",
+            label=f"{kind} LFs ({part.sum()} with {min_votes}+ dev votes)",
             clip_on=False,
         )
     _name_points(ax, table[table.kind == "text"], color="C3")
@@ -76,11 +79,11 @@ def plot_believed_precision(table: pd.DataFrame, min_votes: int = 3) -> None:
         ax.scatter([], [], s=12 * votes, color="grey", alpha=0.4, label=f"{votes} dev votes")
     low = min(table[["dev accuracy", "believed"]].min().min(), 0.5) - 0.05
     ax.set(
-        xlim=(low, 1.05),
+        xlim=(low, 1.02),
         ylim=(low, 1.02),
-        xlabel="accuracy on the dev tweets it votes on (crowd LFs spread sideways a little)",
+        xlabel="accuracy on the dev tweets it votes on (crowd LFs spread left a little)",
         ylabel="precision the label model believes",
-        title="What the label model believes about each LF (reference split)",
+        title=f"What the label model believes about each LF with {min_votes} or more dev votes",
     )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=6, frameon=False)
     show(

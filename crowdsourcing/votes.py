@@ -240,7 +240,7 @@ def answer_slot_matrix(
 
 def shared_votes(L: pd.DataFrame) -> pd.DataFrame:
     """For each pair of LFs (columns of `L`, -1 abstains), the share of the row LF's votes that
-    the column LF casts too, with the same label."""
+    the column LF casts too, with the same label; NaN on the diagonal."""
     votes = L.to_numpy()
     cast = votes != ABSTAIN
     same = np.array(
@@ -249,4 +249,6 @@ def shared_votes(L: pd.DataFrame) -> pd.DataFrame:
             for a in range(L.shape[1])
         ]
     )
-    return pd.DataFrame(same / np.maximum(cast.sum(axis=0), 1)[:, None], L.columns, L.columns)
+    shares = same / np.maximum(cast.sum(axis=0), 1)[:, None]
+    np.fill_diagonal(shares, np.nan)  # an LF shares all its votes with itself: nothing to read
+    return pd.DataFrame(shares, L.columns, L.columns)
