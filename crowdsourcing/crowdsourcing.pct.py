@@ -603,7 +603,10 @@ inputs = {"vectors": vectors, "plan": plan}
 
 # %% [markdown]
 # `run_budget_splits` runs it on `split_seed`'s split and on `n_splits` random ones (seeds 0 to `n_splits` - 1), one split per core at a time, and scores each split on its own test tweets, less the 50 dev tweets the LFs were written on; a split reaches `budget_run` without its test labels.
-# One more end model is declared here, before any of these splits is scored, and kept whatever it scores: the first part's setting (its split's crowd answers, with every LF) with the label model's soft labels, and as features the sentence vectors **plus the text LFs' votes** (+1 positive, -1 negative, 0 abstain), which exist for any new tweet; beside it, gold labels with the same features.
+# One more end model is declared here, before any of these splits is scored, and kept whatever it scores.
+# It takes the first part's setting (its split's crowd answers, with every LF) and the label model's soft labels.
+# Its features are the sentence vectors **plus the text LFs' votes** (+1 positive, -1 negative, 0 abstain), which exist for any new tweet.
+# Beside it, gold labels with the same features.
 
 # %%
 from functools import partial
