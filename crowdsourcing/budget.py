@@ -253,7 +253,7 @@ def label_quality(table: pd.DataFrame, answered_by: str, free: Sequence[str] = (
     return per_split.groupby(["budget", "source"]).mean()
 
 
-def gold_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
+def gold_labels(bought: pd.DataFrame, text: object, split: Split) -> pd.Series:
     """A label source that buys no answer: the split's gold training labels, for comparison."""
     return split.y_train
 

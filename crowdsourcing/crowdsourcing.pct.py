@@ -497,15 +497,19 @@ from snorkel.labeling.model import MajorityLabelVoter
 from crowdsourcing.budget import hard_labels
 
 
-def crowd_and_text_labels(bought: pd.DataFrame, text: np.ndarray, split) -> pd.DataFrame:
+def fold_text_lfs(text: np.ndarray) -> dict:
+    """The text LFs' votes, with the label model over them alone: its soft labels and hard vote."""
+    model = fit_label_model(text, FastLabelModel)
+    return {"votes": text, "probs": model.predict_proba(text), "vote": model.predict(text)}
+
+
+def crowd_and_text_labels(bought: pd.DataFrame, text: dict, split) -> pd.DataFrame:
     """Soft labels: a label model over the text LFs' one vote and the slot LFs on the tweets with
     answers, fitted there; the label model over the text LFs alone on the others."""
-    text_model = fit_label_model(text, FastLabelModel)
-    probs = text_model.predict_proba(text)
-    slots = answer_slot_matrix(bought, split.train.index)
+    probs, slots = text["probs"].copy(), answer_slot_matrix(bought, split.train.index)
     answered = (slots != ABSTAIN).any(axis=1)
-    text_votes = text_model.predict(text)[:, None] if slots.shape[1] >= 2 else text
-    L = np.hstack([text_votes, slots])[answered]
+    votes = text["vote"][:, None] if slots.shape[1] >= 2 else text["votes"]
+    L = np.hstack([votes, slots])[answered]
     if answered.any():
         probs[answered] = fit_label_model(L, FastLabelModel).predict_proba(L)
     return pd.DataFrame(probs, split.train.index)
@@ -513,7 +517,7 @@ def crowd_and_text_labels(bought: pd.DataFrame, text: np.ndarray, split) -> pd.D
 
 majority = MajorityLabelVoter().predict(crowd_label_matrix(few, ids, sorted(answering.index)))
 voted = majority != ABSTAIN
-by_slot = hard_labels(crowd_and_text_labels(few, text_train, split)).to_numpy()
+by_slot = hard_labels(crowd_and_text_labels(few, fold_text_lfs(text_train), split)).to_numpy()
 designs = {"An LF pair per worker": by_worker.predict(L_workers), "Slot LFs": by_slot}
 for name, labels in designs.items():
     agree = (labels == majority)[voted].sum()
@@ -555,14 +559,14 @@ BUDGETS = [Budget(share, per_tweet) for per_tweet in (1, 3, None) for share in S
 roles = {"crowd": [MAJORITY, DAWID_SKENE], "weak": WEAK, "text": TEXT, "fixed": [TEXT, GOLD, RULE]}
 
 
-def majority_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
+def majority_labels(bought: pd.DataFrame, text: dict, split: Split) -> pd.Series:
     """The majority vote of the answers bought, on the tweets where it is not a tie."""
     crowd = crowd_label_matrix(bought, split.train.index, frequent_workers(bought, min_answers=0))
     labels = pd.Series(MajorityLabelVoter().predict(crowd), split.train.index)
     return labels[labels != ABSTAIN]
 
 
-def dawid_skene_labels(bought: pd.DataFrame, text: np.ndarray, split: Split) -> pd.Series:
+def dawid_skene_labels(bought: pd.DataFrame, text: dict, split: Split) -> pd.Series:
     """Dawid-Skene's most probable class of each tweet with answers."""
     return dawid_skene(bought).idxmax(axis=1)
 
@@ -584,7 +588,8 @@ def budget_run(
     """Each source's training labels at each budget of `plan`, and the test predictions of the end
     model trained on them; and the rule's test predictions."""
     test = split.test.index
-    text, X_test = text_L.loc[split.train.index].to_numpy(), vectors.loc[test].to_numpy()
+    text = fold_text_lfs(text_L.loc[split.train.index].to_numpy())
+    X_test = vectors.loc[test].to_numpy()
     rule = (text_L.polarity_positive.loc[test] == POSITIVE).astype(int)
     runs = [outcomes(NO_ANSWERS, RULE, 0, test=rule)]
     for budget, sources in plan.items():
@@ -676,7 +681,7 @@ plot_budget_curve(quality, accuracy, **roles, mark=FIRST_PART)
 
 # %%
 from crowdsourcing.budget import budget_saving
-from crowdsourcing.budget_views import budget_answer, label_readings
+from crowdsourcing.budget_views import budget_answer, label_readings, summary
 
 spend = accuracy.xs(WEAK, level="source")["answers"]
 print(label_readings(quality, spend, WEAK, MAJORITY, compare=Budget(1.0, 1)), end="\n\n")
@@ -719,7 +724,6 @@ for name, mean in scores.loc[list(range(n_splits))].mean().items():
 # - Holding the end model fixed and varying the crowd budget answers the tutorial's question; the figures below are this run's.
 
 # %%
-from crowdsourcing.budget_views import summary
 from crowdsourcing.metrics import key_figures, write_metrics
 
 part_one = {
