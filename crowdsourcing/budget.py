@@ -101,11 +101,17 @@ def outcomes(
     and its dev labels, each a Series by tweet id (soft labels: a column per class) or None."""
     given = [(TRAIN, train), (TEST, test), (DEV, dev)]
     parts = [(role, hard_labels(labels)) for role, labels in given if labels is not None]
-    rows = [
-        pd.DataFrame({"role": role, "tweet_id": labels.index, "label": labels.to_numpy()})
-        for role, labels in parts
-    ]
-    return pd.concat(rows, ignore_index=True).assign(budget=budget, answers=answers, source=source)
+    n = sum(len(labels) for _, labels in parts)
+    return pd.DataFrame(
+        {
+            "role": np.repeat([role for role, _ in parts], [len(labels) for _, labels in parts]),
+            "tweet_id": np.concatenate([labels.index.to_numpy() for _, labels in parts]),
+            "label": np.concatenate([labels.to_numpy() for _, labels in parts]),
+            "budget": [budget] * n,
+            "answers": np.full(n, answers),
+            "source": np.full(n, source, dtype=object),
+        }
+    )
 
 
 def declared_outcomes(
