@@ -44,7 +44,6 @@ from crowdsourcing.votes import (
     overlap_counts,
     workers_above,
 )
-from scaling.allocator import keep_freed_memory
 from scaling.answers import (
     COLUMNS,
     NO_VOTE_ANSWERS,
@@ -333,7 +332,6 @@ class FilePart:
 
 def _partition_votes(path: str | os.PathLike, no_vote: Collection[int]) -> FilePart:
     """Read and check one answers file, and keep its votes; each tweet's answers lie in it."""
-    keep_freed_memory()
     answers = read_columns(path)
     summary = summarize(path, answers, no_vote)
     tweets, workers, codes = (answers[c] for c in COLUMNS)

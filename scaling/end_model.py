@@ -9,6 +9,7 @@ and `train_on_partitions` passes the (small) classifier from partition to partit
 from __future__ import annotations
 
 import copy
+import ctypes
 import functools
 import os
 import warnings
@@ -25,7 +26,6 @@ from sklearn.linear_model import SGDClassifier
 
 from crowdsourcing.embeddings import DEFAULT_MODEL, embed_texts, load_encoder
 from crowdsourcing.votes import CLASSES
-from scaling.allocator import keep_freed_memory
 from scaling.cluster import gather
 
 __all__ = [
@@ -49,6 +49,9 @@ LABELS = np.array(sorted(label for label, _ in CLASSES))
 HELD_OUT_ONE_IN = 5
 #: Seconds the end model waits for a silent worker or scheduler, as `fit_and_label` by default.
 WORKER_TIMEOUT = 60.0
+#: glibc's `mallopt` parameters, and the values of its own dynamic defaults' upper end.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 64 * 2**20
 #: Tweet ids named in an error about repeated ids.
 SHOWN_IDS = 10
 
@@ -73,6 +76,27 @@ def cached_encoder(name: str = DEFAULT_MODEL):
     """`load_encoder(name)`, loaded once per process (so once per Dask worker)."""
     keep_freed_memory()
     return load_encoder(name)
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse in this process if MALLOC_TRIM_THRESHOLD_ is set.
+
+    Dask's nanny sets it to 64 KiB in every worker, which also fixes glibc's threshold for
+    mapping memory: every tensor of the encoder over 128 KiB is then mapped and unmapped, and
+    its pages faulted in again, on each batch (12 times the page faults, a quarter more CPU
+    time per tweet). This sets both thresholds to the top of glibc's own dynamic range (32 MiB
+    mapped, 64 MiB kept), as in a process without the variable. True if it did.
+    """
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc: the variable does not apply either
+        return False
+    return bool(
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 def load_encoder_on_workers(client: Client) -> None:
