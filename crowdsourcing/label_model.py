@@ -15,8 +15,6 @@ machine has available is refused before O is built.
 
 from __future__ import annotations
 
-import importlib
-import threading
 import warnings
 from typing import Any
 
@@ -33,7 +31,7 @@ from tqdm import trange
 from crowdsourcing.prediction import probabilities
 from crowdsourcing.votes import ABSTAIN, Votes, overlap_counts, votes_from_matrix
 
-__all__ = ["FastLabelModel", "available_memory", "import_optimizer_in_background"]
+__all__ = ["FastLabelModel", "available_memory"]
 
 #: O is dense up to this many columns (LFs · classes; 16 MiB in float32), or where a sparse O
 #: would not be smaller; sparse beyond.
@@ -43,15 +41,6 @@ SPARSE_ENTRY_BYTES = 12
 #: Bytes per nonzero of the counts while O is built from them (a float64 copy divided by the
 #: number of items, its float32 copy, and the indices both copy), beside O itself.
 BUILD_BYTES_PER_COUNT = 32
-
-
-def import_optimizer_in_background() -> threading.Thread:
-    """Import, in a daemon thread, what torch.optim imports on its first optimizer (torch's
-    compiler front end, 1.5 s here): a fit that follows other work, as the Dask route's after
-    counting on the cluster, then need not wait for it. Returns the started thread."""
-    thread = threading.Thread(target=importlib.import_module, args=("torch._dynamo",), daemon=True)
-    thread.start()
-    return thread
 
 
 def available_memory() -> int:

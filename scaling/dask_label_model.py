@@ -94,9 +94,8 @@ def fit_and_label(
     or every worker is lost for `worker_timeout` seconds.
     """
     # Imported here: the workers import this module for its tasks, and need no torch.
-    from crowdsourcing.label_model import FastLabelModel, import_optimizer_in_background
+    from crowdsourcing.label_model import FastLabelModel
 
-    import_optimizer_in_background()  # while the cluster reads and counts
     labels_path = _checked_output(answers_path, labels_path, overwrite)
     no_vote, workers = _checked_arguments(no_vote, workers, min_answers, worker_timeout)
     _check_fit_options(FastLabelModel, fit_options)

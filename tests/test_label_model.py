@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -350,13 +349,3 @@ def test_a_degenerate_tie_is_a_tie_within_float32_for_both_models(seed):
     for probs in (snorkel.predict_proba(L), fast.predict_proba(L)):
         np.testing.assert_allclose(probs, 0.5, rtol=0, atol=2e-5)
     np.testing.assert_allclose(fast.mu.detach().numpy(), snorkel.mu.detach().numpy(), atol=1e-5)
-
-
-def test_the_optimizers_imports_can_be_done_in_the_background():
-    """What the first optimizer would import (1.5 s) is imported by the thread, so a fit after
-    it waits for nothing; a fit during it waits for the import, as any import does."""
-    label_model.import_optimizer_in_background().join(timeout=120)
-    assert "torch._dynamo" in sys.modules
-    FastLabelModel(cardinality=2, verbose=False).fit(
-        label_matrix(100, 4, 2, seed=0), n_epochs=2, progress_bar=False
-    )
