@@ -338,8 +338,9 @@ def test_a_degenerate_tie_is_a_tie_within_float32_for_both_models(seed):
     3e-6 apart, a few float32 steps, and their probabilities up to about 1.1e-5 from one half.
     Snorkel's `predict` calls a tie within 1e-5 (abstain by default), a tolerance inside that
     noise: for these seeds (2 of the 11 of the first 300 seen on this machine's CPU) one model
-    abstains and the other picks a class. This is not fixed, since only Snorkel's own float32 autograd would reproduce its
-    rounding step by step; both models agree that the items are ties to float32 precision."""
+    abstains and the other picks a class. This is not fixed, since only Snorkel's own float32
+    autograd would reproduce its rounding step by step; both models agree that the items are
+    ties to float32 precision."""
     L = np.array([[-1, 1, 0], [0, -1, 1], [1, 0, -1]])
     snorkel = LabelModel(cardinality=2, verbose=False)
     snorkel.fit(L, n_epochs=100, seed=seed, progress_bar=False)
