@@ -139,7 +139,8 @@ def test_the_labels_are_scored_where_each_source_labels_and_on_the_same_answered
     for b in metrics["budget"]:
         labels = b["labels"]
         assert labels[WEAK]["coverage"] == 1.0 and labels[TEXT]["coverage"] > 0.95
-        assert labels[MAJORITY]["coverage"] <= b["coverage"] + 1e-9
+        # A budget buys round(share x 187) training tweets: up to half a tweet above the share.
+        assert labels[MAJORITY]["coverage"] <= b["coverage"] + 0.5 / 187
         assert labels[MAJORITY]["accuracy"] == pytest.approx(labels[MAJORITY]["accuracy_answered"])
     for per_tweet in (1, 3, None):
         line = sorted(
