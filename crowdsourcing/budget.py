@@ -40,12 +40,12 @@ __all__ = [
     "budget_saving",
     "declared_outcomes",
     "differences",
+    "end_model_accuracy",
+    "gold_labels",
     "hard_labels",
     "label_quality",
     "outcomes",
     "run_budget_splits",
-    "end_model_accuracy",
-    "gold_labels",
 ]
 
 TRAIN, DEV, TEST = "train", "dev", "test"
