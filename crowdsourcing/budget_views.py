@@ -252,7 +252,7 @@ def saving_sentence(saving: dict, n_splits: int) -> str:
         interval += ": these splits cannot pin the saving down"
     else:
         interval = f"the 95% interval of that ratio runs from {_ratio(low)} to {_ratio(high)}"
-    interval += " (wide with so few splits)" if n_splits < 5 else ""
+    interval += ", wide with so few splits" if n_splits < 5 else ""
     if saving["answers_weak"] == np.inf:
         return f"{crowd}; the label model over crowd and text LFs never does; {interval}."
     if saving["answers_weak"] == 0:

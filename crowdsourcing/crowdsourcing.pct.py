@@ -689,7 +689,7 @@ saving = budget_saving(curve, weak=WEAK, crowd=MAJORITY, free=TEXT, target=FIRST
 print(budget_answer(versus, spend, saving, (WEAK, MAJORITY), n_splits))
 
 # %% [markdown]
-# Spreading answers thinly or deeply: the "About" lines compare budgets of about the same spend, one answer on every training tweet against three on fewer and all twenty on fewer still.
+# Spreading answers thinly or deeply: the lines under "Budgets of about" compare budgets of about the same spend, one answer on every training tweet against three on fewer and all twenty on fewer still.
 # One answer per tweet reaches the most tweets, but a single answer cannot be checked against a second; the first three lines say how often the majority vote is right on answered tweets at each level.
 # "better" means the interval of the difference lies above zero, "worse" below, "unresolved" that it holds zero.
 # The saving reads the end model, the product.
